@@ -1,0 +1,1 @@
+"""Adapters: implementations of the ports for one machine and for the cloud."""

@@ -1,0 +1,53 @@
+"""DynamoDB table layout, shared by the adapters, `imagegen bootstrap-aws` and the CDK app.
+
+Every list the tools make is a Query on an index, never a Scan:
+- jobs of one owner, newest first ............ jobs / GSI `by-owner`         (owner, created_key)
+- jobs of one owner in one status ............ jobs / GSI `by-owner-status`  (owner_status, created_key)
+- every job, for admin keys .................. jobs / GSI `by-kind`          (kind, created_key)
+- generations of one owner, newest first ..... generations / GSI `by-owner`  (owner, created_key)
+- every generation, for admin keys ........... generations / GSI `by-kind`   (kind, created_key)
+`created_key` is `<ISO-8601 UTC created_at>#<job_id>`: unique, sortable, and the keyset cursor position.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PARTITION_KEY: Final = "job_id"
+SORT_ATTRIBUTE: Final = "created_key"
+TTL_ATTRIBUTE: Final = "expires_at"
+
+GSI_BY_OWNER: Final = "by-owner"
+GSI_BY_OWNER_STATUS: Final = "by-owner-status"
+GSI_BY_KIND: Final = "by-kind"
+
+JOBS_INDEXES: Final = {
+    GSI_BY_OWNER: ("owner", SORT_ATTRIBUTE),
+    GSI_BY_OWNER_STATUS: ("owner_status", SORT_ATTRIBUTE),
+    GSI_BY_KIND: ("kind", SORT_ATTRIBUTE),
+}
+GENERATIONS_INDEXES: Final = {
+    GSI_BY_OWNER: ("owner", SORT_ATTRIBUTE),
+    GSI_BY_KIND: ("kind", SORT_ATTRIBUTE),
+}
+
+# Environment variables the Lambda functions read; the CDK app sets them.
+ENV_JOBS_TABLE: Final = "JOBS_TABLE_NAME"
+ENV_GENERATIONS_TABLE: Final = "GENERATIONS_TABLE_NAME"
+ENV_QUEUE_URL: Final = "JOBS_QUEUE_URL"
+ENV_R2_BUCKET: Final = "R2_BUCKET"
+ENV_R2_PUBLIC_BASE_URL: Final = "R2_PUBLIC_BASE_URL"
+ENV_R2_ACCOUNT_ID: Final = "CLOUDFLARE_ACCOUNT_ID"
+ENV_R2_JURISDICTION: Final = "R2_JURISDICTION"
+ENV_SECRET_ARN: Final = "IMAGEGEN_SECRET_ARN"
+ENV_ALLOWED_HOSTS: Final = "ALLOWED_HOSTS"
+ENV_WAIT_TIMEOUT: Final = "WAIT_TIMEOUT_SECONDS"
+
+# One Secrets Manager secret holds every credential as a JSON object with these keys. The operator sets
+# the values after deploy; the template never contains them.
+SECRET_AUTH_TOKEN: Final = "AUTH_TOKEN"
+SECRET_AUTH_TOKENS: Final = "AUTH_TOKENS"  # optional JSON object {"client name": "token", ...}
+SECRET_ADMIN_CLIENT: Final = "ADMIN_CLIENT"  # optional name of the key that sees every client's jobs
+SECRET_CLOUDFLARE_API_TOKEN: Final = "CLOUDFLARE_API_TOKEN"
+SECRET_R2_ACCESS_KEY_ID: Final = "R2_ACCESS_KEY_ID"
+SECRET_R2_SECRET_ACCESS_KEY: Final = "R2_SECRET_ACCESS_KEY"

@@ -1,0 +1,35 @@
+"""Opaque keyset cursors: the position (created_at, job_id) of the last item a page returned.
+
+Every store orders newest first by (created_at, job_id), so a cursor is valid for jobs and generations
+on SQLite and DynamoDB alike, and inserts that happen while a client pages never shift later pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from imagegen.domain.errors import InvalidRequest
+
+_VERSION = 1
+
+
+def encode_cursor(created_at: datetime, job_id: str) -> str:
+    raw = json.dumps({"v": _VERSION, "t": created_at.isoformat(), "id": job_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if data.get("v") != _VERSION:
+            raise ValueError("version")
+        return datetime.fromisoformat(data["t"]), str(data["id"])
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
+        raise InvalidRequest(
+            "cursor is not valid. Pass the next_cursor value from the previous page unchanged, "
+            "or omit cursor to start from the newest item."
+        ) from None

@@ -1,0 +1,151 @@
+"""Ports: the interfaces the core needs from the outside world.
+
+Adapters implement them for one machine (SQLite, in-process queue, local folder, preview provider) and
+for the cloud (DynamoDB, SQS, R2, Workers AI). One contract test suite per port runs against every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from imagegen.domain.models import Generation, GenerationParams, ImageRef, Job, JobStatus
+
+# ---------------------------------------------------------------- queries and pages
+
+
+class JobQuery(BaseModel):
+    """A page request over jobs or generations, newest first.
+
+    `owner=None` means every owner (admin keys only). `cursor` is the opaque position returned as
+    `next_cursor` by the previous page; `offset` is kept for compatibility with the original server.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    owner: str | None
+    statuses: frozenset[JobStatus] | None = None
+    model: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    prompt_contains: str | None = None
+    limit: int = 10
+    offset: int = 0
+    cursor: str | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+    total_count: int | None = None
+
+
+# ---------------------------------------------------------------- stores
+
+
+@runtime_checkable
+class JobStore(Protocol):
+    async def create_jobs(self, jobs: Sequence[Job]) -> None:
+        """Insert new jobs atomically (all or none)."""
+
+    async def get_job(self, job_id: str) -> Job | None: ...
+
+    async def claim_job(self, job_id: str, now: datetime, lease_seconds: float) -> Job | None:
+        """Move a pending job, or a processing job whose lease has expired, to processing.
+
+        Returns the claimed job, or None when it is missing, terminal, or leased by a live worker.
+        Two workers racing for one job: exactly one wins.
+        """
+
+    async def complete_job(self, job_id: str, generation: Generation, now: datetime) -> bool:
+        """processing -> completed and record the generation, atomically and at most once.
+
+        Returns False (and changes nothing) when the job is not processing any more (cancelled, done).
+        """
+
+    async def fail_job(self, job_id: str, reason: str, message: str, now: datetime) -> bool:
+        """Any non-terminal state -> failed. Returns False when the job is already terminal."""
+
+    async def cancel_job(self, job_id: str, now: datetime) -> Job | None:
+        """Any non-terminal state -> cancelled. Returns the job as it now is, or None when missing."""
+
+    async def release_job(self, job_id: str, now: datetime) -> bool:
+        """processing -> pending, so that a retry can claim it again (transient provider error)."""
+
+    async def list_jobs(self, query: JobQuery) -> Page[Job]: ...
+
+    async def list_generations(self, query: JobQuery) -> Page[Generation]: ...
+
+    async def get_generation(self, job_id: str) -> Generation | None: ...
+
+    async def delete_generation(self, job_id: str) -> bool: ...
+
+    async def unfinished_job_ids(self) -> list[str]:
+        """Pending and processing jobs, oldest first: what a restarted local server must pick up again."""
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job_ids: Sequence[str]) -> None:
+        """Hand jobs to the worker side in one batch operation."""
+
+
+class JobWatcher(Protocol):
+    """Wakes waiters when a job changes. Locally an in-process signal; on AWS a short poll."""
+
+    async def wait_for_change(self, job_ids: Sequence[str], timeout: float) -> None:
+        """Return when any of the jobs may have changed, or after `timeout` seconds."""
+
+    def notify(self, job_id: str) -> None:
+        """Tell waiters this job changed (a no-op where changes cannot be observed in-process)."""
+
+
+class ImageStore(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> ImageRef: ...
+
+    async def get(self, key: str) -> tuple[bytes, str] | None:
+        """The object's bytes and content type, or None."""
+
+    async def delete(self, key: str) -> None:
+        """Remove the object; deleting a missing object is not an error."""
+
+    def public_url(self, key: str) -> str: ...
+
+
+# ---------------------------------------------------------------- provider
+
+
+class GenerationRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    prompt: str
+    params: GenerationParams = GenerationParams()
+
+
+class GeneratedImage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    data: bytes
+    content_type: str
+    extension: str
+    width: int | None = None
+    height: int | None = None
+
+
+class ImageProvider(Protocol):
+    @property
+    def name(self) -> str:
+        """Shown on every result: which provider made the image (e.g. 'workers-ai', 'preview')."""
+
+    async def generate(self, request: GenerationRequest) -> GeneratedImage:
+        """Produce one image or raise ProviderError with a reason code."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

@@ -1,0 +1,253 @@
+"""JobService: what the MCP tools do (submit, get, list, wait, cancel), independent of any transport."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from imagegen.domain import catalog
+from imagegen.domain.caller import Caller
+from imagegen.domain.cursor import decode_cursor
+from imagegen.domain.errors import JobNotFound
+from imagegen.domain.models import Generation, Job, JobStatus
+from imagegen.domain.validation import (
+    parse_status_filter,
+    validate_count,
+    validate_job_id,
+    validate_job_ids,
+    validate_page,
+    validate_prompt,
+)
+from imagegen.ports import Clock, JobQuery, JobQueue, JobStore, JobWatcher, Page
+
+
+class WaitOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    jobs: list[Job]
+    timed_out: bool
+    elapsed_seconds: float
+
+    @property
+    def still_running(self) -> list[Job]:
+        return [job for job in self.jobs if not job.is_terminal]
+
+
+class WaitProgress(BaseModel):
+    """A heartbeat while waiting: elapsed time only grows, so clients see monotonic progress."""
+
+    model_config = ConfigDict(frozen=True)
+
+    elapsed_seconds: float
+    budget_seconds: float
+    finished: int
+    total: int
+    message: str
+
+
+ProgressCallback = Callable[[WaitProgress], Awaitable[None]]
+
+
+class JobService:
+    def __init__(
+        self,
+        store: JobStore,
+        queue: JobQueue,
+        watcher: JobWatcher,
+        clock: Clock,
+        *,
+        default_wait_seconds: float,
+        max_wait_seconds: float,
+        progress_interval_seconds: float = 5.0,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._watcher = watcher
+        self._clock = clock
+        self.default_wait_seconds = default_wait_seconds
+        self.max_wait_seconds = max_wait_seconds
+        self._progress_interval = progress_interval_seconds
+        self._new_id = new_id
+
+    # ------------------------------------------------------------ submit
+
+    async def submit(
+        self,
+        caller: Caller,
+        prompt: str,
+        model: str = catalog.DEFAULT_MODEL,
+        params: Mapping[str, Any] | None = None,
+        count: int = 1,
+    ) -> list[Job]:
+        spec = catalog.get_model(model)
+        validate_prompt(prompt, spec)
+        validate_count(count)
+        generation_params = catalog.validate_params(spec, params or {})
+        now = self._clock.now()
+        batch_id = self._new_id() if count > 1 else None
+        jobs = [
+            Job(
+                job_id=self._new_id(),
+                owner=caller.owner,
+                prompt=prompt,
+                model=spec.key,
+                params=generation_params,
+                created_at=now,
+                updated_at=now,
+                batch_id=batch_id,
+                estimated_cost_usd=spec.estimate_cost_usd(generation_params),
+            )
+            for _ in range(count)
+        ]
+        await self._store.create_jobs(jobs)
+        await self._queue.enqueue([job.job_id for job in jobs])
+        return jobs
+
+    # ------------------------------------------------------------ read
+
+    async def get(self, caller: Caller, job_id: str) -> Job:
+        job_id = validate_job_id(job_id)
+        job = await self._store.get_job(job_id)
+        # Another client's job reads exactly like a missing one: ids must not leak across owners.
+        if job is None or not caller.can_see(job.owner):
+            raise JobNotFound(job_id)
+        return job
+
+    async def get_generation(self, caller: Caller, job_id: str) -> Generation:
+        job_id = validate_job_id(job_id)
+        generation = await self._store.get_generation(job_id)
+        if generation is None or not caller.can_see(generation.owner):
+            raise JobNotFound(job_id)
+        return generation
+
+    async def list_jobs(
+        self,
+        caller: Caller,
+        *,
+        status: str = "all",
+        limit: int = 10,
+        offset: int = 0,
+        cursor: str | None = None,
+        model: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        prompt_contains: str | None = None,
+    ) -> Page[Job]:
+        query = self._query(
+            caller, limit, offset, cursor, model, created_after, created_before, prompt_contains
+        )
+        return await self._store.list_jobs(query.model_copy(update={"statuses": parse_status_filter(status)}))
+
+    async def list_generations(
+        self,
+        caller: Caller,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        cursor: str | None = None,
+        model: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        prompt_contains: str | None = None,
+    ) -> Page[Generation]:
+        query = self._query(
+            caller, limit, offset, cursor, model, created_after, created_before, prompt_contains
+        )
+        return await self._store.list_generations(query)
+
+    @staticmethod
+    def _query(
+        caller: Caller,
+        limit: int,
+        offset: int,
+        cursor: str | None,
+        model: str | None,
+        created_after: datetime | None,
+        created_before: datetime | None,
+        prompt_contains: str | None,
+    ) -> JobQuery:
+        validate_page(limit, offset)
+        if cursor is not None:
+            decode_cursor(cursor)  # reject a malformed cursor before it reaches a store
+        if model is not None:
+            catalog.get_model(model)
+        return JobQuery(
+            owner=caller.scope,
+            model=model,
+            created_after=created_after,
+            created_before=created_before,
+            prompt_contains=prompt_contains or None,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        )
+
+    # ------------------------------------------------------------ wait
+
+    def wait_budget(self, timeout_seconds: float | None) -> float:
+        """The server decides the ceiling: a client may ask for less, never for more."""
+        if timeout_seconds is None:
+            return self.default_wait_seconds
+        return max(0.0, min(float(timeout_seconds), self.max_wait_seconds))
+
+    async def wait(
+        self,
+        caller: Caller,
+        job_ids: Sequence[str],
+        timeout_seconds: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> WaitOutcome:
+        ids = validate_job_ids(job_ids)
+        budget = self.wait_budget(timeout_seconds)
+        started = time.monotonic()
+        deadline = started + budget
+        last_report = -self._progress_interval
+        last_statuses: tuple[JobStatus, ...] = ()
+        while True:
+            jobs = [await self.get(caller, job_id) for job_id in ids]
+            now = time.monotonic()
+            if all(job.is_terminal for job in jobs) or now >= deadline:
+                return WaitOutcome(
+                    jobs=jobs,
+                    timed_out=not all(job.is_terminal for job in jobs),
+                    elapsed_seconds=round(now - started, 3),
+                )
+            statuses = tuple(job.status for job in jobs)
+            if on_progress and (statuses != last_statuses or now - last_report >= self._progress_interval):
+                await on_progress(_progress(jobs, now - started, budget))
+                last_report, last_statuses = now, statuses
+            pause = min(deadline - now, self._progress_interval)
+            await self._watcher.wait_for_change(ids, pause)
+
+    # ------------------------------------------------------------ cancel
+
+    async def cancel(self, caller: Caller, job_id: str) -> Job:
+        job = await self.get(caller, job_id)
+        if job.is_terminal:
+            return job
+        cancelled = await self._store.cancel_job(job.job_id, self._clock.now())
+        self._watcher.notify(job.job_id)
+        if cancelled is None:
+            raise JobNotFound(job.job_id)
+        return cancelled
+
+
+def _progress(jobs: Sequence[Job], elapsed: float, budget: float) -> WaitProgress:
+    finished = sum(job.is_terminal for job in jobs)
+    if len(jobs) == 1:
+        message = f"job {jobs[0].job_id} is {jobs[0].status.value} ({elapsed:.1f}s)"
+    else:
+        message = f"{finished}/{len(jobs)} jobs finished ({elapsed:.1f}s)"
+    return WaitProgress(
+        elapsed_seconds=round(elapsed, 2),
+        budget_seconds=budget,
+        finished=finished,
+        total=len(jobs),
+        message=message,
+    )

@@ -1,0 +1,90 @@
+"""Typed settings from the environment, read lazily and cached. Tests build their own instances."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkersAISettings(BaseSettings):
+    """Cloudflare Workers AI. The provider is used only when account id and token are both set."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    cloudflare_account_id: str | None = None
+    cloudflare_api_token: SecretStr | None = None
+    workers_ai_base_url: str = "https://api.cloudflare.com/client/v4"
+    ai_gateway_id: str | None = None
+    ai_gateway_base_url: str = "https://gateway.ai.cloudflare.com/v1"
+    workers_ai_timeout_seconds: float = Field(default=60.0, gt=0)
+    workers_ai_max_retries: int = Field(default=3, ge=0, le=10)
+    workers_ai_retry_budget_seconds: float = Field(default=20.0, ge=0)
+    workers_ai_rate_limit_per_minute: int = Field(default=720, ge=1)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.cloudflare_account_id and self.cloudflare_api_token)
+
+
+class ServiceSettings(BaseSettings):
+    """Behaviour shared by every runtime."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    wait_timeout_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        le=3600,
+        description="Longest a wait tool blocks. Keep it below the client's tool timeout (60 s by default).",
+    )
+    progress_interval_seconds: float = Field(default=5.0, gt=0)
+    job_lease_seconds: float = Field(default=300.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    preview_latency_seconds: float = Field(default=0.3, ge=0)
+    log_level: str = "INFO"
+
+
+class LocalSettings(ServiceSettings):
+    """`imagegen serve`: one process with SQLite, a local image folder and an in-process worker pool."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    auth_token: SecretStr | None = None
+    auth_tokens: SecretStr | None = Field(
+        default=None, description="Several keys: 'name1:token1,name2:token2'. Optional admin: 'admin=name'."
+    )
+    imagegen_data_dir: Path = Path(".data")
+    public_base_url: str | None = Field(
+        default=None, description="Base URL image links use; defaults to http://HOST:PORT."
+    )
+    allowed_hosts: list[str] = Field(default_factory=list)
+    allowed_origins: list[str] = Field(default_factory=list)
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    max_request_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def base_url(self) -> str:
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+@lru_cache(maxsize=1)
+def local_settings() -> LocalSettings:
+    return LocalSettings()
+
+
+@lru_cache(maxsize=1)
+def workers_ai_settings() -> WorkersAISettings:
+    return WorkersAISettings()
