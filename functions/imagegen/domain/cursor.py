@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from imagegen.domain.errors import InvalidRequest
 
@@ -33,3 +33,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             "cursor is not valid. Pass the next_cursor value from the previous page unchanged, "
             "or omit cursor to start from the newest item."
         ) from None
+
+
+def sort_key(created_at: datetime, job_id: str) -> str:
+    """The total order every store lists by: fixed-width UTC time, then the job id as tie-breaker."""
+    return f"{format_time(created_at)}#{job_id}"
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def cursor_sort_key(cursor: str) -> str:
+    created_at, job_id = decode_cursor(cursor)
+    return sort_key(created_at, job_id)

@@ -16,8 +16,7 @@ class InvalidRequest(ImagegenError):
 class JobNotFound(ImagegenError):
     def __init__(self, job_id: str) -> None:
         super().__init__(
-            f"No job with id {job_id!r} exists for this client. "
-            "Use list_jobs to see your recent job ids."
+            f"No job with id {job_id!r} exists for this client. Use list_jobs to see your recent job ids."
         )
         self.job_id = job_id
 

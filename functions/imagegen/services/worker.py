@@ -42,7 +42,7 @@ class ProcessResult(BaseModel):
     detail: str = ""
 
 
-class RetryLater(Exception):  # noqa: N818 - reads as an instruction at the raise site
+class RetryLater(Exception):
     """Raised by edges that signal redelivery by exception (SQS batch items)."""
 
     def __init__(self, result: ProcessResult) -> None:

@@ -1,0 +1,276 @@
+"""SQLite JobStore for the local server: one file in WAL mode, every state change in one transaction.
+
+Rows keep the whole record as JSON (`body`) next to the columns that queries filter and sort on.
+Transitions read and write inside `BEGIN IMMEDIATE`, so two workers can never both claim a job.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
+from imagegen.domain.models import TERMINAL_STATUSES, Generation, Job, JobStatus
+from imagegen.ports import JobQuery, Page
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id      TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    prompt      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    sort_key    TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, sort_key);
+CREATE INDEX IF NOT EXISTS jobs_by_owner_status ON jobs (owner, status, sort_key);
+CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (status, sort_key);
+CREATE TABLE IF NOT EXISTS generations (
+    job_id      TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    prompt      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    sort_key    TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS generations_by_owner ON generations (owner, sort_key);
+"""
+
+_NON_TERMINAL = (JobStatus.PENDING.value, JobStatus.PROCESSING.value)
+
+RecordT = TypeVar("RecordT", Job, Generation)
+
+
+class SqliteJobStore:
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------ writes
+
+    async def create_jobs(self, jobs: Sequence[Job]) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO jobs (job_id, owner, status, model, prompt, created_at, sort_key, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        job.job_id,
+                        job.owner,
+                        job.status.value,
+                        job.model,
+                        job.prompt,
+                        format_time(job.created_at),
+                        sort_key(job.created_at, job.job_id),
+                        job.model_dump_json(),
+                    )
+                    for job in jobs
+                ],
+            )
+
+    async def get_job(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._read_job(self._db, job_id)
+
+    async def claim_job(self, job_id: str, now: datetime, lease_seconds: float) -> Job | None:
+        with self._transaction() as db:
+            job = self._read_job(db, job_id)
+            if job is None:
+                return None
+            lease_expired = (
+                job.status is JobStatus.PROCESSING
+                and job.started_at is not None
+                and job.started_at + timedelta(seconds=lease_seconds) <= now
+            )
+            if job.status is not JobStatus.PENDING and not lease_expired:
+                return None
+            claimed = job.model_copy(
+                update={
+                    "status": JobStatus.PROCESSING,
+                    "started_at": now,
+                    "updated_at": now,
+                    "attempts": job.attempts + 1,
+                }
+            )
+            self._write_job(db, claimed)
+            return claimed
+
+    async def complete_job(self, job_id: str, generation: Generation, now: datetime) -> bool:
+        with self._transaction() as db:
+            job = self._read_job(db, job_id)
+            if job is None or job.status is not JobStatus.PROCESSING:
+                return False
+            done = job.model_copy(
+                update={
+                    "status": JobStatus.COMPLETED,
+                    "completed_at": now,
+                    "updated_at": now,
+                    "provider": generation.provider,
+                    "image": generation.image,
+                    "error_code": None,
+                    "error_message": None,
+                }
+            )
+            self._write_job(db, done)
+            db.execute(
+                "INSERT OR IGNORE INTO generations (job_id, owner, model, prompt, created_at, sort_key, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    generation.job_id,
+                    generation.owner,
+                    generation.model,
+                    generation.prompt,
+                    format_time(generation.created_at),
+                    sort_key(generation.created_at, generation.job_id),
+                    generation.model_dump_json(),
+                ),
+            )
+            return True
+
+    async def fail_job(self, job_id: str, reason: str, message: str, now: datetime) -> bool:
+        return self._finish(
+            job_id,
+            now,
+            {"status": JobStatus.FAILED, "error_code": reason, "error_message": message},
+        )
+
+    async def cancel_job(self, job_id: str, now: datetime) -> Job | None:
+        self._finish(job_id, now, {"status": JobStatus.CANCELLED, "error_code": "cancelled"})
+        return await self.get_job(job_id)
+
+    def _finish(self, job_id: str, now: datetime, update: dict[str, Any]) -> bool:
+        with self._transaction() as db:
+            job = self._read_job(db, job_id)
+            if job is None or job.status in TERMINAL_STATUSES:
+                return False
+            self._write_job(db, job.model_copy(update={**update, "completed_at": now, "updated_at": now}))
+            return True
+
+    async def release_job(self, job_id: str, now: datetime) -> bool:
+        with self._transaction() as db:
+            job = self._read_job(db, job_id)
+            if job is None or job.status is not JobStatus.PROCESSING:
+                return False
+            self._write_job(
+                db,
+                job.model_copy(update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now}),
+            )
+            return True
+
+    async def delete_generation(self, job_id: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM generations WHERE job_id = ?", (job_id,)).rowcount > 0
+
+    # ------------------------------------------------------------ reads
+
+    async def get_generation(self, job_id: str) -> Generation | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM generations WHERE job_id = ?", (job_id,)).fetchone()
+        return Generation.model_validate_json(row[0]) if row else None
+
+    async def list_jobs(self, query: JobQuery) -> Page[Job]:
+        conditions, params = _filters(query)
+        if query.statuses:
+            conditions.append(f"status IN ({', '.join('?' for _ in query.statuses)})")
+            params.extend(sorted(status.value for status in query.statuses))
+        return self._page("jobs", Job, conditions, params, query)
+
+    async def list_generations(self, query: JobQuery) -> Page[Generation]:
+        conditions, params = _filters(query)
+        return self._page("generations", Generation, conditions, params, query)
+
+    async def unfinished_job_ids(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id FROM jobs WHERE status IN (?, ?) ORDER BY sort_key", _NON_TERMINAL
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def _page(
+        self,
+        table: str,
+        record: type[RecordT],
+        conditions: list[str],
+        params: list[Any],
+        query: JobQuery,
+    ) -> Page[RecordT]:
+        where = " AND ".join(conditions) or "1=1"
+        page_conditions: list[str] = list(conditions)
+        page_params: list[Any] = list(params)
+        if query.cursor:
+            page_conditions.append("sort_key < ?")
+            page_params.append(cursor_sort_key(query.cursor))
+        page_where = " AND ".join(page_conditions) or "1=1"
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]  # noqa: S608
+            rows = self._db.execute(
+                f"SELECT body FROM {table} WHERE {page_where} ORDER BY sort_key DESC LIMIT ? OFFSET ?",  # noqa: S608
+                [*page_params, query.limit + 1, query.offset],
+            ).fetchall()
+        items = [record.model_validate_json(row[0]) for row in rows[: query.limit]]
+        next_cursor = None
+        if len(rows) > query.limit and items:
+            next_cursor = encode_cursor(items[-1].created_at, items[-1].job_id)
+        return Page[record](items=items, next_cursor=next_cursor, total_count=total)  # type: ignore[valid-type]
+
+    @staticmethod
+    def _read_job(db: sqlite3.Connection, job_id: str) -> Job | None:
+        row = db.execute("SELECT body FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return Job.model_validate_json(row[0]) if row else None
+
+    @staticmethod
+    def _write_job(db: sqlite3.Connection, job: Job) -> None:
+        db.execute(
+            "UPDATE jobs SET status = ?, body = ? WHERE job_id = ?",
+            (job.status.value, job.model_dump_json(), job.job_id),
+        )
+
+
+def _filters(query: JobQuery) -> tuple[list[str], list[Any]]:
+    conditions: list[str] = []
+    params: list[Any] = []
+    if query.owner is not None:
+        conditions.append("owner = ?")
+        params.append(query.owner)
+    if query.model:
+        conditions.append("model = ?")
+        params.append(query.model)
+    if query.created_after:
+        conditions.append("created_at > ?")
+        params.append(format_time(query.created_after))
+    if query.created_before:
+        conditions.append("created_at < ?")
+        params.append(format_time(query.created_before))
+    if query.prompt_contains:
+        conditions.append("instr(lower(prompt), lower(?)) > 0")
+        params.append(query.prompt_contains)
+    return conditions, params

@@ -1,0 +1,141 @@
+"""`imagegen`: run the MCP image server locally and operate a deployment."""
+
+from __future__ import annotations
+
+import logging
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+
+from imagegen import __version__
+from imagegen.runtime.providers import select_provider
+from imagegen.settings import LocalSettings, WorkersAISettings
+from imagegen.web.auth import KeyRing, generate_token
+from imagegen.web.client_config import client_configs
+
+app = typer.Typer(
+    name="imagegen",
+    help=(
+        "A remote MCP server for AI image generation with Cloudflare Workers AI.\n\n"
+        "`imagegen serve` runs everything on this machine: the MCP endpoint (/mcp, and /sse for legacy "
+        "clients), a SQLite job store, a local image folder served at /images and an in-process worker. "
+        "Without CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN it draws labelled preview images offline."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+
+class Backend(StrEnum):
+    LOCAL = "local"
+    AWS = "aws"
+
+
+def _token_file(data_dir: Path) -> Path:
+    return data_dir / "auth_token"
+
+
+def resolve_token(settings: LocalSettings) -> tuple[str | None, bool]:
+    """The single AUTH_TOKEN to use: configured, saved by an earlier run, or new. Returns (token, is_new)."""
+    if settings.auth_token:
+        return settings.auth_token.get_secret_value(), False
+    if settings.auth_tokens:
+        return None, False
+    path = _token_file(settings.imagegen_data_dir)
+    if path.is_file():
+        return path.read_text().strip(), False
+    token = generate_token()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token, True
+
+
+def print_client_configs(mcp_url: str, token: str | None, is_new: bool, data_dir: Path) -> None:
+    shown = token or "<one of your AUTH_TOKENS>"
+    if token and is_new:
+        console.print(f"[bold]Generated a bearer token[/] (saved for next time in {_token_file(data_dir)}):")
+    console.print(Panel(f"MCP endpoint: [bold]{mcp_url}[/]\nToken: [bold]{shown}[/]", title="imagegen"))
+    for client, snippet in client_configs(mcp_url, shown).items():
+        console.print(f"[bold cyan]{client}[/]")
+        lexer = "json" if snippet.startswith("{") else "bash"
+        console.print(Syntax(snippet, lexer, word_wrap=True, background_color="default"))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (env HOST, default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env PORT, default 8787)")] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option(help="local: SQLite + in-process worker. aws: DynamoDB/SQS/S3 at AWS_ENDPOINT_URL"),
+    ] = Backend.LOCAL,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data folder (env IMAGEGEN_DATA_DIR, default ./.data)")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker concurrency (env WORKER_CONCURRENCY)")
+    ] = None,
+) -> None:
+    """Start the MCP server on this machine and print ready-to-paste client configs."""
+    overrides = {
+        key: value
+        for key, value in {
+            "host": host,
+            "port": port,
+            "imagegen_data_dir": data_dir,
+            "worker_concurrency": concurrency,
+        }.items()
+        if value is not None
+    }
+    settings = LocalSettings(**overrides)  # type: ignore[arg-type]
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if backend is Backend.AWS:
+        _serve_aws(settings)
+        return
+    _serve_local(settings)
+
+
+def _serve_local(settings: LocalSettings) -> None:
+    import uvicorn
+
+    from imagegen.runtime.local import LocalRuntime
+    from imagegen.web.local_app import MCP_PATH, create_local_app
+
+    token, is_new = resolve_token(settings)
+    keyring = KeyRing.from_settings(
+        token, settings.auth_tokens.get_secret_value() if settings.auth_tokens else None
+    )
+    provider = select_provider(WorkersAISettings(), settings.preview_latency_seconds)
+    runtime = LocalRuntime(settings, provider)
+    print_client_configs(settings.base_url + MCP_PATH, token, is_new, settings.imagegen_data_dir)
+    console.print(f"Provider: [bold]{provider.name}[/]   data: {settings.imagegen_data_dir.resolve()}")
+    uvicorn.run(
+        create_local_app(runtime, keyring),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+    )
+
+
+def _serve_aws(settings: LocalSettings) -> None:
+    raise NotImplementedError("--backend aws is wired in by the AWS runtime module")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

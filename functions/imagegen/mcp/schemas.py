@@ -1,0 +1,193 @@
+"""Tool outputs. Each tool's outputSchema is generated from these models, and structuredContent matches it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from imagegen.domain.catalog import ModelSpec
+from imagegen.domain.models import Generation, Job
+
+
+class JobView(BaseModel):
+    job_id: str
+    status: str = Field(description="pending, processing, completed, failed or cancelled")
+    model: str
+    prompt: str
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Model parameters used")
+    provider: str | None = Field(default=None, description="Which provider made (or will make) the image")
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    image_url: str | None = Field(default=None, description="Public URL of the image once completed")
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    error_code: str | None = Field(default=None, description="Stable reason code when failed")
+    error_message: str | None = None
+    batch_id: str | None = None
+    estimated_cost_usd: float | None = None
+
+    @classmethod
+    def of(cls, job: Job, provider_name: str) -> JobView:
+        image = job.image
+        return cls(
+            job_id=job.job_id,
+            status=job.status.value,
+            model=job.model,
+            prompt=job.prompt,
+            parameters=job.params.provided(),
+            provider=job.provider or provider_name,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            image_url=image.url if image else None,
+            content_type=image.content_type if image else None,
+            width=image.width if image else None,
+            height=image.height if image else None,
+            error_code=job.error_code,
+            error_message=job.error_message,
+            batch_id=job.batch_id,
+            estimated_cost_usd=job.estimated_cost_usd,
+        )
+
+
+class GenerationView(BaseModel):
+    job_id: str
+    prompt: str
+    model: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    provider: str
+    image_url: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, generation: Generation) -> GenerationView:
+        image = generation.image
+        return cls(
+            job_id=generation.job_id,
+            prompt=generation.prompt,
+            model=generation.model,
+            parameters=generation.params.provided(),
+            provider=generation.provider,
+            image_url=image.url,
+            content_type=image.content_type,
+            width=image.width,
+            height=image.height,
+            size_bytes=image.size_bytes,
+            created_at=generation.created_at,
+        )
+
+
+class GenerateResult(BaseModel):
+    job_id: str | None = Field(default=None, description="The job id when one image was requested")
+    job_ids: list[str] = Field(description="Every job id created by this call (one per image)")
+    status: str = Field(description="Always 'pending': the images are generated in the background")
+    model: str
+    provider: str
+    count: int
+    batch_id: str | None = None
+    next_step: str
+
+
+class PageInfo(BaseModel):
+    total_count: int | None = Field(description="Items matching the filters, over all pages")
+    returned_count: int
+    has_more: bool
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor to get the next page; null on the last page"
+    )
+    limit: int
+    offset: int
+
+
+class JobList(PageInfo):
+    jobs: list[JobView]
+
+
+class GenerationList(PageInfo):
+    generations: list[GenerationView]
+
+
+class WaitResult(BaseModel):
+    done: bool = Field(
+        description="True when every awaited job has finished (completed, failed or cancelled)"
+    )
+    status: str = Field(
+        description="For one job its status; for several: completed, failed, partial (some failed) "
+        "or still_running"
+    )
+    timed_out: bool = Field(
+        description="True when the wait budget ended first; call wait_for_completion again"
+    )
+    job_id: str | None = Field(default=None, description="Set when one job was awaited")
+    image_url: str | None = Field(default=None, description="Set when one job was awaited and it completed")
+    jobs: list[JobView] = Field(description="Every awaited job with its status, image_url or error")
+    completed_count: int
+    failed_count: int
+    still_running_count: int
+    elapsed_seconds: float
+    next_step: str
+
+
+class ParameterInfo(BaseModel):
+    type: str
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    default: Any = None
+
+
+class ModelInfo(BaseModel):
+    model: str = Field(description="The value to pass as `model`")
+    model_id: str = Field(description="The Workers AI model id")
+    name: str
+    description: str
+    typical_latency_seconds: float
+    default_width: int
+    default_height: int
+    max_prompt_length: int
+    parameters: dict[str, ParameterInfo]
+    usd_per_tile: float | None = None
+    usd_per_step: float | None = None
+    pricing_note: str | None = None
+
+    @classmethod
+    def of(cls, spec: ModelSpec) -> ModelInfo:
+        return cls(
+            model=spec.key,
+            model_id=spec.model_id,
+            name=spec.display_name,
+            description=spec.description,
+            typical_latency_seconds=spec.typical_latency_seconds,
+            default_width=spec.default_width,
+            default_height=spec.default_height,
+            max_prompt_length=spec.max_prompt_length,
+            parameters={
+                name: ParameterInfo(
+                    type=param.kind,
+                    description=param.description,
+                    minimum=param.minimum,
+                    maximum=param.maximum,
+                    max_length=param.max_length,
+                    default=param.default,
+                )
+                for name, param in spec.params.items()
+            },
+            usd_per_tile=spec.pricing.usd_per_tile if spec.pricing else None,
+            usd_per_step=spec.pricing.usd_per_step if spec.pricing else None,
+            pricing_note=(spec.pricing.note or None) if spec.pricing else None,
+        )
+
+
+class ModelList(BaseModel):
+    default_model: str
+    provider: str = Field(description="The provider that will run generations on this server")
+    models: list[ModelInfo]

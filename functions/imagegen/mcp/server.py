@@ -1,0 +1,461 @@
+"""The MCP server: tool definitions only. Each tool validates, calls JobService, and shapes the result.
+
+Domain errors become `ToolError` here, the only exception whose message mcp 2.x passes to the model.
+Bounds are advertised in the input schema through `json_schema_extra` and enforced by the core, so that a
+bad argument gets the core's actionable message instead of a raw pydantic report.
+
+No `from __future__ import annotations` here: tool signatures use field definitions local to
+`build_mcp_server`, so their annotations must be evaluated where they are written.
+"""
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from imagegen import __version__
+from imagegen.domain import catalog
+from imagegen.domain.caller import Caller
+from imagegen.domain.errors import ImagegenError, InvalidRequest
+from imagegen.domain.models import Job, JobStatus
+from imagegen.domain.validation import MAX_BATCH, MAX_LIST_LIMIT, STATUS_FILTERS
+from imagegen.mcp.schemas import (
+    GenerateResult,
+    GenerationList,
+    GenerationView,
+    JobList,
+    JobView,
+    ModelInfo,
+    ModelList,
+    WaitResult,
+)
+from imagegen.ports import ImageStore, Page
+from imagegen.services.jobs import JobService, WaitOutcome, WaitProgress
+
+SERVER_NAME = "imagegen"
+INSTRUCTIONS = (
+    "Generate images from text prompts with Cloudflare Workers AI. Typical flow: call "
+    "generate_image_and_wait with a prompt; if it returns timed_out=true, call wait_for_completion with "
+    "the job_id until done. Each completed job has a public image_url. Use list_models to choose a model "
+    "and its parameters, list_generations to browse earlier images."
+)
+
+# Set by the bearer-auth middleware for the current request; read by every tool.
+current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
+    "imagegen_caller", default=None
+)
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What the tools need: the job service, the image store and the name of the configured provider."""
+
+    jobs: JobService
+    images: ImageStore
+    provider_name: str
+
+
+def caller_from(ctx: Context) -> Caller:
+    request = getattr(ctx.request_context, "request", None)
+    state = getattr(request, "state", None)
+    caller = getattr(state, "caller", None) if state is not None else None
+    caller = caller or current_caller.get()
+    if not isinstance(caller, Caller):
+        raise ToolError("This request is not authenticated. Send an Authorization: Bearer <token> header.")
+    return caller
+
+
+@contextmanager
+def tool_errors() -> Iterator[None]:
+    try:
+        yield
+    except ImagegenError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def _schema(description: str, **bounds: Any) -> Any:
+    return Field(description=description, json_schema_extra=bounds or None)
+
+
+def _parse_time(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(
+            f"{name}={value!r} is not an ISO-8601 time. Use e.g. '2026-11-25T10:00:00Z'."
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidRequest(
+            f"{name}={value!r} has no timezone. Add 'Z' for UTC, e.g. '2026-11-25T10:00:00Z'."
+        )
+    return parsed
+
+
+def _structured(model: BaseModel, text: str) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=model.model_dump(mode="json"),
+    )
+
+
+READ_ONLY = ToolAnnotations(
+    readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False
+)
+GENERATES = ToolAnnotations(
+    readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True
+)
+
+PROMPT_FIELD = _schema(
+    "What the image should show. Plain descriptive English works best.",
+    minLength=1,
+    maxLength=catalog.MAX_PROMPT_LENGTH,
+)
+JOB_ID_FIELD = _schema("The job id returned by generate_image", format="uuid")
+
+
+def build_mcp_server(app: AppContext) -> MCPServer:
+    server = MCPServer(
+        SERVER_NAME,
+        title="Image Generator",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        website_url="https://github.com/imagegen-mcp/imagegen",
+    )
+    model_keys = catalog.model_keys()
+    model_field = _schema(
+        f"Model to use (default {catalog.DEFAULT_MODEL}). list_models describes each one.", enum=model_keys
+    )
+    count_field = _schema(
+        f"How many images of this prompt to generate in parallel (1-{MAX_BATCH})",
+        minimum=1,
+        maximum=MAX_BATCH,
+    )
+    wait_field = _schema(
+        f"Seconds to wait at most (server cap {app.jobs.max_wait_seconds:g}, default "
+        f"{app.jobs.default_wait_seconds:g}). The call returns earlier as soon as the job finishes.",
+        minimum=0,
+        maximum=app.jobs.max_wait_seconds,
+    )
+    width_field = _schema("Image width in pixels, for models that accept it (see list_models)")
+    height_field = _schema("Image height in pixels, for models that accept it (see list_models)")
+    seed_field = _schema("Seed for reproducible images, for models that accept it")
+    negative_field = _schema("What to keep out of the image, for models that accept it")
+    steps_field = _schema("Diffusion steps; more is slower and finer. Bounds depend on the model")
+    guidance_field = _schema("How closely to follow the prompt, for models that accept it")
+
+    async def submit(
+        ctx: Context,
+        prompt: str,
+        model: str,
+        count: int,
+        params: dict[str, Any],
+    ) -> list[Job]:
+        with tool_errors():
+            return await app.jobs.submit(caller_from(ctx), prompt, model, params, count)
+
+    @server.tool(
+        title="Generate image",
+        annotations=GENERATES,
+        description=(
+            "Queue image generation from a text prompt and return at once with the job id (status 'pending'). "
+            "Generation takes a few seconds; call wait_for_completion with the job_id to get the image URL, "
+            "or use generate_image_and_wait to do both in one call. count>1 makes several images of the "
+            "same prompt in parallel and returns job_ids."
+        ),
+    )
+    async def generate_image(
+        ctx: Context,
+        prompt: Annotated[str, PROMPT_FIELD],
+        model: Annotated[str, model_field] = catalog.DEFAULT_MODEL,
+        count: Annotated[int, count_field] = 1,
+        width: Annotated[int | None, width_field] = None,
+        height: Annotated[int | None, height_field] = None,
+        seed: Annotated[int | None, seed_field] = None,
+        negative_prompt: Annotated[str | None, negative_field] = None,
+        steps: Annotated[int | None, steps_field] = None,
+        guidance: Annotated[float | None, guidance_field] = None,
+    ) -> Annotated[CallToolResult, GenerateResult]:
+        params = {
+            "width": width,
+            "height": height,
+            "seed": seed,
+            "negative_prompt": negative_prompt,
+            "steps": steps,
+            "guidance": guidance,
+        }
+        jobs = await submit(ctx, prompt, model, count, params)
+        ids = [job.job_id for job in jobs]
+        result = GenerateResult(
+            job_id=ids[0] if len(ids) == 1 else None,
+            job_ids=ids,
+            status=JobStatus.PENDING.value,
+            model=jobs[0].model,
+            provider=app.provider_name,
+            count=len(ids),
+            batch_id=jobs[0].batch_id,
+            next_step=(
+                f"Call wait_for_completion with job_id={ids[0]!r} to get the image URL."
+                if len(ids) == 1
+                else f"Call wait_for_completion with job_ids={ids} to get the image URLs."
+            ),
+        )
+        text = f"Queued {len(ids)} image job(s) with {result.model} ({result.provider}): {', '.join(ids)}. "
+        return _structured(result, text + result.next_step)
+
+    @server.tool(
+        title="Get job status",
+        annotations=READ_ONLY,
+        description=(
+            "Get the current status of one image job: pending, processing, completed (with image_url) or "
+            "failed (with error_code and error_message). Does not wait; use wait_for_completion to block "
+            "until the job finishes."
+        ),
+    )
+    async def get_job_status(
+        ctx: Context, job_id: Annotated[str, JOB_ID_FIELD]
+    ) -> Annotated[CallToolResult, JobView]:
+        with tool_errors():
+            job = await app.jobs.get(caller_from(ctx), job_id)
+        view = JobView.of(job, app.provider_name)
+        return _structured(view, describe_job(view))
+
+    @server.tool(
+        title="List generated images",
+        annotations=READ_ONLY,
+        description=(
+            "List completed images, newest first, with their URLs and prompts. Page with cursor (pass "
+            "next_cursor from the previous page) or offset; filter by model, time and prompt text."
+        ),
+    )
+    async def list_generations(
+        ctx: Context,
+        limit: Annotated[int, _schema("Items per page (1-50)", minimum=1, maximum=MAX_LIST_LIMIT)] = 10,
+        offset: Annotated[int, _schema("Items to skip (prefer cursor)", minimum=0)] = 0,
+        cursor: Annotated[str | None, _schema("next_cursor from the previous page")] = None,
+        model: Annotated[str | None, _schema("Only this model", enum=model_keys)] = None,
+        created_after: Annotated[
+            str | None, _schema("Only after this ISO-8601 time", format="date-time")
+        ] = None,
+        created_before: Annotated[
+            str | None, _schema("Only before this ISO-8601 time", format="date-time")
+        ] = None,
+        prompt_contains: Annotated[str | None, _schema("Only prompts containing this text")] = None,
+    ) -> Annotated[CallToolResult, GenerationList]:
+        with tool_errors():
+            page = await app.jobs.list_generations(
+                caller_from(ctx),
+                limit=limit,
+                offset=offset,
+                cursor=cursor,
+                model=model,
+                created_after=_parse_time("created_after", created_after),
+                created_before=_parse_time("created_before", created_before),
+                prompt_contains=prompt_contains,
+            )
+        views = [GenerationView.of(item) for item in page.items]
+        result = GenerationList(generations=views, **_page_info(page, limit, offset))
+        lines = [
+            f"- {view.created_at:%Y-%m-%d %H:%M} {view.image_url} ({view.model}): {view.prompt[:80]}"
+            for view in views
+        ]
+        text = f"{len(views)} of {page.total_count} image(s)." + ("\n" + "\n".join(lines) if lines else "")
+        return _structured(result, text)
+
+    @server.tool(
+        title="List jobs",
+        annotations=READ_ONLY,
+        description=(
+            "List image jobs of any status, newest first. Filter by status (all, pending, processing, "
+            "completed, failed, cancelled), model, time and prompt text; page with cursor or offset."
+        ),
+    )
+    async def list_jobs(
+        ctx: Context,
+        status: Annotated[str, _schema("Status filter", enum=list(STATUS_FILTERS))] = "all",
+        limit: Annotated[int, _schema("Items per page (1-50)", minimum=1, maximum=MAX_LIST_LIMIT)] = 10,
+        offset: Annotated[int, _schema("Items to skip (prefer cursor)", minimum=0)] = 0,
+        cursor: Annotated[str | None, _schema("next_cursor from the previous page")] = None,
+        model: Annotated[str | None, _schema("Only this model", enum=model_keys)] = None,
+        created_after: Annotated[
+            str | None, _schema("Only after this ISO-8601 time", format="date-time")
+        ] = None,
+        created_before: Annotated[
+            str | None, _schema("Only before this ISO-8601 time", format="date-time")
+        ] = None,
+        prompt_contains: Annotated[str | None, _schema("Only prompts containing this text")] = None,
+    ) -> Annotated[CallToolResult, JobList]:
+        with tool_errors():
+            page = await app.jobs.list_jobs(
+                caller_from(ctx),
+                status=status,
+                limit=limit,
+                offset=offset,
+                cursor=cursor,
+                model=model,
+                created_after=_parse_time("created_after", created_after),
+                created_before=_parse_time("created_before", created_before),
+                prompt_contains=prompt_contains,
+            )
+        views = [JobView.of(job, app.provider_name) for job in page.items]
+        result = JobList(jobs=views, **_page_info(page, limit, offset))
+        lines = [f"- {view.job_id} {view.status} ({view.model}): {view.prompt[:80]}" for view in views]
+        text = f"{len(views)} of {page.total_count} job(s)." + ("\n" + "\n".join(lines) if lines else "")
+        return _structured(result, text)
+
+    async def wait(ctx: Context, job_ids: list[str], timeout_seconds: float | None) -> CallToolResult:
+        async def report(progress: WaitProgress) -> None:
+            await ctx.report_progress(progress.elapsed_seconds, progress.budget_seconds, progress.message)
+
+        with tool_errors():
+            outcome = await app.jobs.wait(caller_from(ctx), job_ids, timeout_seconds, on_progress=report)
+        result = wait_result(outcome, app.provider_name)
+        return _structured(result, describe_wait(result))
+
+    @server.tool(
+        title="Wait for completion",
+        annotations=READ_ONLY,
+        description=(
+            "Wait until image jobs finish and return their status and image URLs. Pass job_id for one job "
+            "or job_ids for up to 20. Returns as soon as all are done; if the wait budget ends first it "
+            "returns timed_out=true (not an error): call this tool again with the same ids."
+        ),
+    )
+    async def wait_for_completion(
+        ctx: Context,
+        job_id: Annotated[str | None, _schema("One job id (or use job_ids)", format="uuid")] = None,
+        job_ids: Annotated[
+            list[str] | None, _schema("Several job ids (1-20)", minItems=1, maxItems=MAX_BATCH)
+        ] = None,
+        timeout_seconds: Annotated[float | None, wait_field] = None,
+    ) -> Annotated[CallToolResult, WaitResult]:
+        if (job_id is None) == (job_ids is None):
+            raise ToolError("Pass exactly one of job_id (one job) or job_ids (a list of 1-20 job ids).")
+        return await wait(ctx, [job_id] if job_id is not None else list(job_ids or []), timeout_seconds)
+
+    @server.tool(
+        title="Generate image and wait",
+        annotations=GENERATES,
+        description=(
+            "Generate an image from a text prompt and wait for it: returns the image URL when done. If the "
+            "wait budget ends first, returns timed_out=true with the job id; then call wait_for_completion. "
+            "count>1 makes several images of the same prompt in parallel."
+        ),
+    )
+    async def generate_image_and_wait(
+        ctx: Context,
+        prompt: Annotated[str, PROMPT_FIELD],
+        model: Annotated[str, model_field] = catalog.DEFAULT_MODEL,
+        timeout_seconds: Annotated[float | None, wait_field] = None,
+        count: Annotated[int, count_field] = 1,
+        width: Annotated[int | None, width_field] = None,
+        height: Annotated[int | None, height_field] = None,
+        seed: Annotated[int | None, seed_field] = None,
+        negative_prompt: Annotated[str | None, negative_field] = None,
+        steps: Annotated[int | None, steps_field] = None,
+        guidance: Annotated[float | None, guidance_field] = None,
+    ) -> Annotated[CallToolResult, WaitResult]:
+        params = {
+            "width": width,
+            "height": height,
+            "seed": seed,
+            "negative_prompt": negative_prompt,
+            "steps": steps,
+            "guidance": guidance,
+        }
+        jobs = await submit(ctx, prompt, model, count, params)
+        return await wait(ctx, [job.job_id for job in jobs], timeout_seconds)
+
+    @server.tool(
+        title="List models",
+        annotations=READ_ONLY,
+        description=(
+            "List the image models this server offers with their parameters and bounds, typical latency "
+            "and price. Use it to choose `model` and optional parameters for generate_image."
+        ),
+    )
+    async def list_models() -> Annotated[CallToolResult, ModelList]:
+        infos = [ModelInfo.of(spec) for spec in catalog.MODELS.values()]
+        result = ModelList(default_model=catalog.DEFAULT_MODEL, provider=app.provider_name, models=infos)
+        lines = [
+            f"- {info.model}: {info.name}, ~{info.typical_latency_seconds:g}s, "
+            f"parameters: {', '.join(info.parameters) or 'prompt only'}"
+            for info in infos
+        ]
+        return _structured(result, "Models:\n" + "\n".join(lines))
+
+    return server
+
+
+def _page_info(page: Page[Any], limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "total_count": page.total_count,
+        "returned_count": len(page.items),
+        "has_more": page.next_cursor is not None,
+        "next_cursor": page.next_cursor,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
+    views = [JobView.of(job, provider_name) for job in outcome.jobs]
+    completed = sum(job.status is JobStatus.COMPLETED for job in outcome.jobs)
+    running = len(outcome.still_running)
+    failed = len(views) - completed - running
+    single = views[0] if len(views) == 1 else None
+    if single is not None:
+        status = single.status
+    elif running:
+        status = "still_running"
+    elif failed == 0:
+        status = "completed"
+    else:
+        status = "failed" if completed == 0 else "partial"
+    if running:
+        ids = [job.job_id for job in outcome.still_running]
+        argument = f"job_id={ids[0]!r}" if single else f"job_ids={ids}"
+        next_step = (
+            f"Still running after {outcome.elapsed_seconds:g}s. Call wait_for_completion with {argument}."
+        )
+    elif failed:
+        next_step = (
+            "Some jobs did not complete: see error_code and error_message. You may retry with generate_image."
+        )
+    else:
+        next_step = "Done. Show the image_url(s) to the user."
+    return WaitResult(
+        done=running == 0,
+        status=status,
+        timed_out=outcome.timed_out,
+        job_id=single.job_id if single else None,
+        image_url=single.image_url if single else None,
+        jobs=views,
+        completed_count=completed,
+        failed_count=failed,
+        still_running_count=running,
+        elapsed_seconds=outcome.elapsed_seconds,
+        next_step=next_step,
+    )
+
+
+def describe_job(view: JobView) -> str:
+    if view.status == JobStatus.COMPLETED:
+        size = f", {view.width}x{view.height}" if view.width else ""
+        return f"Job {view.job_id} completed ({view.model} via {view.provider}{size}): {view.image_url}"
+    if view.status == JobStatus.FAILED:
+        return f"Job {view.job_id} failed [{view.error_code}]: {view.error_message}"
+    return f"Job {view.job_id} is {view.status} ({view.model})."
+
+
+def describe_wait(result: WaitResult) -> str:
+    lines = [describe_job(view) for view in result.jobs]
+    return "\n".join([*lines, result.next_step])

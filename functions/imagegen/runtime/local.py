@@ -1,0 +1,70 @@
+"""The local runtime: SQLite + local image folder + in-process queue and worker pool, in one process."""
+
+from __future__ import annotations
+
+import logging
+
+from imagegen.adapters.local_images import LocalImageStore
+from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
+from imagegen.adapters.sqlite_store import SqliteJobStore
+from imagegen.adapters.watchers import InProcessWatcher
+from imagegen.clock import SystemClock
+from imagegen.mcp.server import AppContext
+from imagegen.ports import Clock, ImageProvider
+from imagegen.services.jobs import JobService
+from imagegen.services.worker import WorkerService
+from imagegen.settings import LocalSettings
+
+logger = logging.getLogger(__name__)
+
+
+class LocalRuntime:
+    def __init__(self, settings: LocalSettings, provider: ImageProvider, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        data_dir = settings.imagegen_data_dir
+        self.store = SqliteJobStore(data_dir / "imagegen.db")
+        self.images = LocalImageStore(data_dir / "images", settings.base_url)
+        self.queue = InProcessQueue()
+        self.watcher = InProcessWatcher()
+        self.provider = provider
+        self.jobs = JobService(
+            self.store,
+            self.queue,
+            self.watcher,
+            self.clock,
+            default_wait_seconds=settings.wait_timeout_seconds,
+            max_wait_seconds=settings.wait_timeout_seconds,
+            progress_interval_seconds=settings.progress_interval_seconds,
+        )
+        self.worker = WorkerService(
+            self.store,
+            self.images,
+            provider,
+            self.watcher,
+            self.clock,
+            lease_seconds=settings.job_lease_seconds,
+            max_attempts=settings.max_attempts,
+        )
+        self.pool = LocalWorkerPool(self.queue, self.worker, concurrency=settings.worker_concurrency)
+        self.context = AppContext(jobs=self.jobs, images=self.images, provider_name=provider.name)
+
+    async def start(self) -> int:
+        """Start the workers and queue every job a previous run left unfinished. Returns how many."""
+        now = self.clock.now()
+        unfinished = await self.store.unfinished_job_ids()
+        for job_id in unfinished:
+            # Nothing else runs on this database, so a 'processing' job belongs to a dead process.
+            await self.store.release_job(job_id, now)
+        self.pool.start()
+        await self.queue.enqueue(unfinished)
+        if unfinished:
+            logger.info("recovered %d unfinished job(s) from a previous run", len(unfinished))
+        return len(unfinished)
+
+    async def stop(self) -> None:
+        await self.pool.stop()
+        close = getattr(self.provider, "aclose", None)
+        if close is not None:
+            await close()
+        self.store.close()

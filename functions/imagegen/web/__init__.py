@@ -1,0 +1,1 @@
+"""HTTP edges: bearer auth, the local Starlette app, the discovery page and client configs."""

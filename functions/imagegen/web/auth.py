@@ -1,0 +1,159 @@
+"""Bearer-token authentication: a key ring of named API keys and the ASGI middleware that enforces it.
+
+Only SHA-256 digests of tokens are kept, tokens are compared in constant time, never read from the query
+string and never logged. Each key has a name, which becomes the owner of every job made with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from imagegen.domain.caller import DEFAULT_OWNER, Caller
+from imagegen.mcp.server import current_caller
+
+REALM = "imagegen"
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def generate_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    owner: str
+    digest: bytes
+    is_admin: bool = False
+
+
+class KeyRing:
+    def __init__(self, keys: Iterable[ApiKey]) -> None:
+        self._keys = tuple(keys)
+        if not self._keys:
+            raise ValueError("at least one API key is required")
+        owners = [key.owner for key in self._keys]
+        if len(set(owners)) != len(owners):
+            raise ValueError("API key names must be unique")
+
+    @classmethod
+    def from_tokens(cls, tokens: Mapping[str, str], admin: str | None = None) -> KeyRing:
+        """`tokens` maps a client name to its token; `admin` names the key that sees every client's jobs."""
+        if admin is not None and admin not in tokens:
+            raise ValueError(f"admin key {admin!r} is not one of the configured keys")
+        for name, token in tokens.items():
+            if len(token) < 16:
+                raise ValueError(f"the token for {name!r} is too short: use at least 16 characters")
+        return cls(
+            ApiKey(owner=name, digest=_digest(token), is_admin=name == admin)
+            for name, token in tokens.items()
+        )
+
+    @classmethod
+    def from_settings(
+        cls, auth_token: str | None, auth_tokens: str | None, admin: str | None = None
+    ) -> KeyRing:
+        """One AUTH_TOKEN (owner 'default'), and/or AUTH_TOKENS as 'name:token,...' or a JSON object."""
+        tokens: dict[str, str] = {}
+        if auth_token:
+            tokens[DEFAULT_OWNER] = auth_token
+        if auth_tokens:
+            tokens.update(parse_token_map(auth_tokens))
+        return cls.from_tokens(tokens, admin)
+
+    def authenticate(self, token: str) -> Caller | None:
+        digest = _digest(token)
+        match: ApiKey | None = None
+        for key in self._keys:  # no early exit: the time taken does not depend on which key matched
+            if hmac.compare_digest(key.digest, digest):
+                match = key
+        return Caller(owner=match.owner, is_admin=match.is_admin) if match else None
+
+
+def parse_token_map(raw: str) -> dict[str, str]:
+    raw = raw.strip()
+    if raw.startswith("{"):
+        parsed = json.loads(raw)
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise ValueError("AUTH_TOKENS JSON must map client names to token strings")
+        return {str(name): value for name, value in parsed.items()}
+    tokens: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        name, sep, token = entry.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise ValueError("AUTH_TOKENS entries must look like 'name:token', separated by commas")
+        tokens[name.strip()] = token.strip()
+    return tokens
+
+
+class BearerAuthMiddleware:
+    """Require a valid bearer token on the protected path prefixes; everything else passes through."""
+
+    def __init__(self, app: ASGIApp, keyring: KeyRing, protected_prefixes: tuple[str, ...]) -> None:
+        self._app = app
+        self._keyring = keyring
+        self._protected = protected_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._needs_auth(scope):
+            await self._app(scope, receive, send)
+            return
+        caller, problem = self._caller(scope)
+        if caller is None:
+            await _unauthorized(send, problem)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        reset = current_caller.set(caller)
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            current_caller.reset(reset)
+
+    def _needs_auth(self, scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        # CORS preflights carry no credentials by design; the CORS layer answers them.
+        if scope.get("method") == "OPTIONS":
+            return False
+        return any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in self._protected)
+
+    def _caller(self, scope: Scope) -> tuple[Caller | None, str]:
+        header = next((value for key, value in scope.get("headers", []) if key == b"authorization"), None)
+        if header is None:
+            query = scope.get("query_string", b"")
+            if b"token=" in query or b"access_token=" in query:
+                return (
+                    None,
+                    "Tokens are not accepted in the query string; send Authorization: Bearer <token>.",
+                )
+            return None, "Missing Authorization header; send Authorization: Bearer <token>."
+        scheme, _, token = header.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None, "Authorization must use the Bearer scheme: Authorization: Bearer <token>."
+        caller = self._keyring.authenticate(token.strip())
+        return (caller, "") if caller else (None, "The bearer token is not valid.")
+
+
+async def _unauthorized(send: Send, description: str) -> None:
+    body = json.dumps({"error": "invalid_token", "error_description": description}).encode()
+    challenge = f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", challenge.encode("latin-1")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

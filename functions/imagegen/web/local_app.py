@@ -1,0 +1,108 @@
+"""The local server: one Starlette app with the MCP endpoints, public images and health checks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from imagegen import __version__
+from imagegen.mcp.server import build_mcp_server
+from imagegen.runtime.local import LocalRuntime
+from imagegen.services.worker import IMAGE_KEY_PREFIX
+from imagegen.web.auth import BearerAuthMiddleware, KeyRing
+
+MCP_PATH = "/mcp"
+SSE_PATH = "/sse"
+MESSAGES_PATH = "/messages/"
+PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH)
+
+
+def transport_security(
+    host: str, port: int, extra_hosts: list[str], extra_origins: list[str]
+) -> TransportSecuritySettings:
+    """DNS-rebinding protection for the address we really listen on, plus configured names."""
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+    if host not in ("0.0.0.0", "::"):
+        hosts.add(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    hosts.update(extra_hosts)
+    origins = {f"http://{allowed}" for allowed in hosts} | set(extra_origins)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
+    )
+
+
+def mcp_routes(
+    server: MCPServer, security: TransportSecuritySettings, max_body: int, *, with_sse: bool
+) -> list[BaseRoute]:
+    """The MCP routes: stateless Streamable HTTP (and legacy SSE). The caller runs the session manager."""
+    # json_response=False: quick calls still answer plain JSON, and a call that reports progress
+    # switches to an SSE stream so the notifications reach the client while it waits.
+    streamable = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=True,
+        json_response=False,
+        transport_security=security,
+        max_request_body_size=max_body,
+    )
+    routes = list(streamable.routes)
+    if with_sse:
+        sse = server.sse_app(
+            sse_path=SSE_PATH,
+            message_path=MESSAGES_PATH,
+            transport_security=security,
+            max_request_body_size=max_body,
+        )
+        routes += list(sse.routes)
+    return routes
+
+
+def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
+    settings = runtime.settings
+    server = build_mcp_server(runtime.context)
+    security = transport_security(
+        settings.host, settings.port, settings.allowed_hosts, settings.allowed_origins
+    )
+
+    async def image(request: Request) -> Response:
+        found = await runtime.images.get(f"{IMAGE_KEY_PREFIX}/{request.path_params['name']}")
+        if found is None:
+            return JSONResponse(
+                {"error": "not_found", "error_description": "No such image."}, status_code=404
+            )
+        data, content_type = found
+        # Keys are derived from random job ids and never rewritten with other content.
+        return Response(
+            data, media_type=content_type, headers={"cache-control": "public, max-age=31536000, immutable"}
+        )
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__, "provider": runtime.provider.name})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with server.session_manager.run():
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
+
+    routes: list[BaseRoute] = [
+        *mcp_routes(server, security, settings.max_request_body_bytes, with_sse=True),
+        Route(f"/{IMAGE_KEY_PREFIX}/{{name:path}}", image, methods=["GET", "HEAD"]),
+        Route("/healthz", health, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    middleware = [Middleware(BearerAuthMiddleware, keyring=keyring, protected_prefixes=PROTECTED_PREFIXES)]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.mcp_server = server
+    app.state.runtime = runtime
+    return app

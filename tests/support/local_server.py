@@ -1,0 +1,68 @@
+"""A running local imagegen server plus an authenticated `mcp` client factory for tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from imagegen.adapters.preview_provider import PreviewProvider
+from imagegen.ports import ImageProvider
+from imagegen.runtime.local import LocalRuntime
+from imagegen.settings import LocalSettings
+from imagegen.web.auth import KeyRing
+from imagegen.web.local_app import create_local_app
+from tests.support.servers import free_port, serve_in_thread
+
+TOKEN = "test-token-0123456789abcdef"
+
+
+@dataclass
+class LocalServer:
+    url: str
+    token: str
+    runtime: LocalRuntime
+    settings: LocalSettings
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.url}/mcp"
+
+    @asynccontextmanager
+    async def client(
+        self, token: str | None = None, mode: str = "legacy", **kwargs: Any
+    ) -> AsyncIterator[Client]:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120)) as http:
+            transport = streamable_http_client(self.mcp_url, http_client=http)
+            async with Client(transport, mode=mode, **kwargs) as client:
+                yield client
+
+
+@contextmanager
+def local_server(
+    data_dir: Path,
+    *,
+    provider: ImageProvider | None = None,
+    keyring: KeyRing | None = None,
+    **overrides: Any,
+) -> Iterator[LocalServer]:
+    port = overrides.pop("port", None) or free_port()
+    settings = LocalSettings(
+        host="127.0.0.1",
+        port=port,
+        imagegen_data_dir=data_dir,
+        wait_timeout_seconds=overrides.pop("wait_timeout_seconds", 10),
+        progress_interval_seconds=overrides.pop("progress_interval_seconds", 0.5),
+        **overrides,
+    )
+    runtime = LocalRuntime(settings, provider or PreviewProvider(latency_seconds=0.05))
+    app = create_local_app(runtime, keyring or KeyRing.from_settings(TOKEN, None))
+    with serve_in_thread(app, port) as url:
+        yield LocalServer(url=url, token=TOKEN, runtime=runtime, settings=settings)
