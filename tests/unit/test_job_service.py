@@ -1,0 +1,179 @@
+"""JobService: what the tools do, on the real local adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from imagegen.domain.caller import Caller
+from imagegen.domain.errors import InvalidRequest, JobNotFound
+from imagegen.domain.models import JobStatus
+from imagegen.services.jobs import WaitProgress
+from tests.unit.conftest import Core
+
+ALICE = Caller(owner="alice")
+BOB = Caller(owner="bob")
+ADMIN = Caller(owner="root", is_admin=True)
+
+
+async def test_submit_stores_pending_job_and_enqueues_it(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox", "sdxl-base", {"width": 512, "seed": 7})
+
+    assert job.status is JobStatus.PENDING
+    assert job.owner == "alice"
+    assert job.params.provided() == {"width": 512, "seed": 7}
+    assert await core.store.get_job(job.job_id) == job
+    assert await core.queue.get() == job.job_id
+
+
+async def test_submit_count_creates_one_job_per_image_in_one_batch(core: Core) -> None:
+    jobs = await core.jobs.submit(ALICE, "a fox", count=5)
+
+    assert len({job.job_id for job in jobs}) == 5
+    assert len({job.batch_id for job in jobs}) == 1
+    assert jobs[0].batch_id is not None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "model", "params", "count", "message"),
+    [
+        ("", "flux-schnell", {}, 1, "prompt is empty"),
+        ("   \n", "flux-schnell", {}, 1, "prompt is empty"),
+        ("x" * 2049, "flux-schnell", {}, 1, "limit is 2048"),
+        ("a fox", "dall-e", {}, 1, "Valid models: flux-schnell"),
+        ("a fox", "flux-schnell", {"width": 512}, 1, "does not accept width"),
+        ("a fox", "sdxl-base", {"width": 100}, 1, "width=100 is out of range"),
+        ("a fox", "flux-schnell", {}, 0, "count=0 is out of range"),
+        ("a fox", "flux-schnell", {}, 21, "count=21 is out of range"),
+    ],
+)
+async def test_submit_rejects_bad_input_with_actionable_message(
+    core: Core, prompt: str, model: str, params: dict[str, int], count: int, message: str
+) -> None:
+    with pytest.raises(InvalidRequest, match=message):
+        await core.jobs.submit(ALICE, prompt, model, params, count)
+    assert await core.store.unfinished_job_ids() == []
+
+
+async def test_prompt_at_the_limit_is_accepted(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "x" * 2048)
+    assert len(job.prompt) == 2048
+
+
+async def test_another_clients_job_reads_as_not_found(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox")
+
+    with pytest.raises(JobNotFound):
+        await core.jobs.get(BOB, job.job_id)
+    assert (await core.jobs.get(ADMIN, job.job_id)).job_id == job.job_id
+
+
+async def test_malformed_job_id_is_invalid_request(core: Core) -> None:
+    with pytest.raises(InvalidRequest, match="malformed"):
+        await core.jobs.get(ALICE, "job-123")
+
+
+async def test_wait_returns_at_once_for_finished_job(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox")
+    await core.worker.process(job.job_id)
+
+    outcome = await core.jobs.wait(ALICE, [job.job_id], timeout_seconds=5)
+
+    assert not outcome.timed_out
+    assert outcome.jobs[0].status is JobStatus.COMPLETED
+    assert outcome.elapsed_seconds < 0.5
+
+
+async def test_wait_wakes_when_the_job_completes_not_on_a_poll(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox")
+
+    async def finish_later() -> float:
+        await asyncio.sleep(0.3)
+        await core.worker.process(job.job_id)
+        return time.monotonic()
+
+    finisher = asyncio.create_task(finish_later())
+    outcome = await core.jobs.wait(ALICE, [job.job_id], timeout_seconds=5)
+    returned = time.monotonic()
+    finished = await finisher
+
+    assert outcome.jobs[0].status is JobStatus.COMPLETED
+    # The watcher is signalled by the worker, so the waiter returns right after completion.
+    assert returned - finished < 0.1
+
+
+async def test_wait_times_out_with_a_normal_still_running_outcome(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox")
+
+    outcome = await core.jobs.wait(ALICE, [job.job_id], timeout_seconds=0.3)
+
+    assert outcome.timed_out
+    assert [j.job_id for j in outcome.still_running] == [job.job_id]
+
+
+async def test_wait_budget_is_capped_by_the_server(core: Core) -> None:
+    assert core.jobs.wait_budget(None) == 2
+    assert core.jobs.wait_budget(3600) == 5
+    assert core.jobs.wait_budget(-1) == 0
+
+
+async def test_wait_reports_progress_while_running(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox")
+    reports: list[WaitProgress] = []
+
+    async def record(progress: WaitProgress) -> None:
+        reports.append(progress)
+
+    await core.jobs.wait(ALICE, [job.job_id], timeout_seconds=0.7, on_progress=record)
+
+    assert len(reports) >= 2
+    assert all(b.elapsed_seconds > a.elapsed_seconds for a, b in zip(reports, reports[1:], strict=False))
+    assert job.job_id in reports[0].message
+
+
+async def test_wait_for_several_jobs_reports_each(core: Core) -> None:
+    jobs = await core.jobs.submit(ALICE, "a fox", count=3)
+    for job in jobs[:2]:
+        await core.worker.process(job.job_id)
+    await core.store.fail_job(jobs[2].job_id, "content_filtered", "flagged", core.clock.now())
+
+    outcome = await core.jobs.wait(ALICE, [job.job_id for job in jobs], timeout_seconds=1)
+
+    assert [job.status for job in outcome.jobs] == [
+        JobStatus.COMPLETED,
+        JobStatus.COMPLETED,
+        JobStatus.FAILED,
+    ]
+    assert not outcome.timed_out
+
+
+@pytest.mark.parametrize(("ids", "message"), [([], "empty"), (["x"] * 21, "at most 20")])
+async def test_wait_rejects_bad_id_lists(core: Core, ids: list[str], message: str) -> None:
+    with pytest.raises(InvalidRequest, match=message):
+        await core.jobs.wait(ALICE, ids)
+
+
+async def test_list_jobs_rejects_bad_paging_and_filters(core: Core) -> None:
+    for kwargs, message in [
+        ({"limit": 0}, "limit=0"),
+        ({"limit": 51}, "limit=51"),
+        ({"offset": -1}, "negative"),
+        ({"status": "done"}, "not a valid filter"),
+        ({"cursor": "%%%"}, "cursor is not valid"),
+        ({"model": "nope"}, "Unknown model"),
+    ]:
+        with pytest.raises(InvalidRequest, match=message):
+            await core.jobs.list_jobs(ALICE, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_cancel_pending_job_means_it_never_runs(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox")
+
+    cancelled = await core.jobs.cancel(ALICE, job.job_id)
+    result = await core.worker.process(job.job_id)
+
+    assert cancelled.status is JobStatus.CANCELLED
+    assert result.outcome.value == "skipped"
+    assert core.provider.calls == []
