@@ -153,7 +153,7 @@ async def test_jobs_list_newest_first_and_only_for_their_owner(job_store: JobSto
     assert [job.job_id for job in page.items] == [job.job_id for job in reversed(alice)]
     assert page.total_count == 3
     assert page.next_cursor is None
-    assert [job.job_id for job in everyone.items][0] == bob.job_id
+    assert everyone.items[0].job_id == bob.job_id
     assert everyone.total_count == 4
 
 

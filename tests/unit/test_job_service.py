@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -129,7 +130,7 @@ async def test_wait_reports_progress_while_running(core: Core) -> None:
     await core.jobs.wait(ALICE, [job.job_id], timeout_seconds=0.7, on_progress=record)
 
     assert len(reports) >= 2
-    assert all(b.elapsed_seconds > a.elapsed_seconds for a, b in zip(reports, reports[1:], strict=False))
+    assert all(b.elapsed_seconds > a.elapsed_seconds for a, b in itertools.pairwise(reports))
     assert job.job_id in reports[0].message
 
 
