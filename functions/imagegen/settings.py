@@ -62,10 +62,14 @@ class LocalSettings(ServiceSettings):
     )
     allowed_hosts: list[str] = Field(default_factory=list)
     allowed_origins: list[str] = Field(default_factory=list)
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call /mcp (CORS). Empty: no CORS headers.",
+    )
     worker_concurrency: int = Field(default=4, ge=1, le=64)
     max_request_body_bytes: int = Field(default=1_000_000, ge=1024)
 
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @field_validator("allowed_hosts", "allowed_origins", "cors_allowed_origins", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -18,11 +19,38 @@ from imagegen.mcp.server import build_mcp_server
 from imagegen.runtime.local import LocalRuntime
 from imagegen.services.worker import IMAGE_KEY_PREFIX
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
+from imagegen.web.discovery import discovery_response
 
 MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
 MESSAGES_PATH = "/messages/"
 PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH)
+# What browser-based MCP clients send and need to read (protocol and session headers).
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "accept",
+    "mcp-protocol-version",
+    "mcp-session-id",
+    "last-event-id",
+]
+CORS_EXPOSE_HEADERS = ["mcp-session-id", "mcp-protocol-version", "www-authenticate"]
+
+
+def cors_middleware(origins: list[str]) -> list[Middleware]:
+    """CORS for browser clients, only for the configured origins; none by default."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=CORS_ALLOW_HEADERS,
+            expose_headers=CORS_EXPOSE_HEADERS,
+            max_age=600,
+        )
+    ]
 
 
 def transport_security(
@@ -67,9 +95,9 @@ def mcp_routes(
 def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
     settings = runtime.settings
     server = build_mcp_server(runtime.context)
-    security = transport_security(
-        settings.host, settings.port, settings.allowed_hosts, settings.allowed_origins
-    )
+    # A browser origin allowed by CORS must also pass the transport's Origin check.
+    origins = [*settings.allowed_origins, *settings.cors_allowed_origins]
+    security = transport_security(settings.host, settings.port, settings.allowed_hosts, origins)
 
     async def image(request: Request) -> Response:
         found = await runtime.images.get(f"{IMAGE_KEY_PREFIX}/{request.path_params['name']}")
@@ -86,6 +114,11 @@ def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "provider": runtime.provider.name})
 
+    async def discovery(request: Request) -> Response:
+        return await discovery_response(
+            request, server, mcp_path=MCP_PATH, sse_path=SSE_PATH, base_url=settings.public_base_url
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with server.session_manager.run():
@@ -100,8 +133,12 @@ def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
         Route(f"/{IMAGE_KEY_PREFIX}/{{name:path}}", image, methods=["GET", "HEAD"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        Route("/", discovery, methods=["GET"]),
     ]
-    middleware = [Middleware(BearerAuthMiddleware, keyring=keyring, protected_prefixes=PROTECTED_PREFIXES)]
+    middleware = [
+        *cors_middleware(settings.cors_allowed_origins),
+        Middleware(BearerAuthMiddleware, keyring=keyring, protected_prefixes=PROTECTED_PREFIXES),
+    ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.mcp_server = server
     app.state.runtime = runtime
