@@ -84,7 +84,11 @@ class JobStore(Protocol):
 
     async def get_generation(self, job_id: str) -> Generation | None: ...
 
-    async def delete_generation(self, job_id: str) -> bool: ...
+    async def delete_generation(self, job_id: str) -> bool:
+        """Remove the history entry and the job's image reference (the job stays completed, image None).
+
+        Returns False when there was no history entry.
+        """
 
     async def unfinished_job_ids(self) -> list[str]:
         """Pending and processing jobs, oldest first: what a restarted local server must pick up again."""

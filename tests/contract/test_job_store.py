@@ -241,6 +241,10 @@ async def test_generations_list_per_owner_and_delete(job_store: JobStore) -> Non
     assert (deleted, deleted_again) == (True, False)
     assert [g.job_id for g in after.items] == [jobs[0].job_id]
     assert everyone.total_count == 2
+    assert await job_store.get_generation(jobs[2].job_id) is None
+    emptied = await job_store.get_job(jobs[2].job_id)
+    assert emptied is not None
+    assert (emptied.status, emptied.image) == (JobStatus.COMPLETED, None)
 
 
 async def test_unfinished_jobs_are_listed_oldest_first(job_store: JobStore) -> None:

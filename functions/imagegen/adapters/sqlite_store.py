@@ -188,7 +188,11 @@ class SqliteJobStore:
 
     async def delete_generation(self, job_id: str) -> bool:
         with self._transaction() as db:
-            return db.execute("DELETE FROM generations WHERE job_id = ?", (job_id,)).rowcount > 0
+            deleted = db.execute("DELETE FROM generations WHERE job_id = ?", (job_id,)).rowcount > 0
+            job = self._read_job(db, job_id)
+            if job is not None and job.image is not None:
+                self._write_job(db, job.model_copy(update={"image": None}))
+            return deleted
 
     # ------------------------------------------------------------ reads
 

@@ -191,3 +191,30 @@ class ModelList(BaseModel):
     default_model: str
     provider: str = Field(description="The provider that will run generations on this server")
     models: list[ModelInfo]
+
+
+class CancelResult(BaseModel):
+    job_id: str
+    status: str = Field(
+        description="The job's status after the call: cancelled, or the status it had finished with"
+    )
+    cancelled: bool = Field(description="True if this call stopped the job; False if it had already finished")
+    job: JobView
+
+
+class DeleteResult(BaseModel):
+    job_id: str
+    deleted: bool = Field(
+        description="True if an image and history entry were removed; False if already gone"
+    )
+
+
+class UsageResult(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    jobs: int = Field(description="Jobs created in the period")
+    images: int = Field(description="Completed images among them")
+    by_status: dict[str, int]
+    by_model: dict[str, int]
+    estimated_cost_usd: float = Field(description="Sum of the catalog's price estimates for completed jobs")
+    truncated: bool = Field(description="True when the period held more jobs than one call sums (10,000)")

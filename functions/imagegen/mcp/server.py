@@ -8,25 +8,39 @@ No `from __future__ import annotations` here: tool signatures use field definiti
 `build_mcp_server`, so their annotations must be evaluated where they are written.
 """
 
+import base64
 import contextvars
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp_types import (
+    CallToolResult,
+    ContentBlock,
+    ImageContent,
+    InputRequiredResult,
+    ResourceLink,
+    TextContent,
+    ToolAnnotations,
+)
+from pydantic import AnyUrl, BaseModel, Field
 
 from imagegen import __version__
 from imagegen.domain import catalog
 from imagegen.domain.caller import Caller
-from imagegen.domain.errors import ImagegenError, InvalidRequest
+from imagegen.domain.errors import ImagegenError, InvalidRequest, JobNotFound
+from imagegen.domain.image_format import detect_image_format
 from imagegen.domain.models import Job, JobStatus
 from imagegen.domain.validation import MAX_BATCH, MAX_LIST_LIMIT, STATUS_FILTERS
 from imagegen.mcp.schemas import (
+    CancelResult,
+    DeleteResult,
     GenerateResult,
     GenerationList,
     GenerationView,
@@ -34,9 +48,11 @@ from imagegen.mcp.schemas import (
     JobView,
     ModelInfo,
     ModelList,
+    UsageResult,
     WaitResult,
 )
 from imagegen.ports import ImageStore, Page
+from imagegen.services.history import HistoryService
 from imagegen.services.jobs import JobService, WaitOutcome, WaitProgress
 
 SERVER_NAME = "imagegen"
@@ -44,8 +60,12 @@ INSTRUCTIONS = (
     "Generate images from text prompts with Cloudflare Workers AI. Typical flow: call "
     "generate_image_and_wait with a prompt; if it returns timed_out=true, call wait_for_completion with "
     "the job_id until done. Each completed job has a public image_url. Use list_models to choose a model "
-    "and its parameters, list_generations to browse earlier images."
+    "and its parameters, list_generations to browse earlier images. Completed results link the image as "
+    "the resource image://{job_id}."
 )
+IMAGE_URI_PREFIX = "image://"
+RECENT_IMAGES_URI = "images://recent"
+RECENT_IMAGES_COUNT = 20
 
 # Set by the bearer-auth middleware for the current request; read by every tool.
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
@@ -60,6 +80,29 @@ class AppContext:
     jobs: JobService
     images: ImageStore
     provider_name: str
+    history: HistoryService | None = None
+    inline_thumbnails: bool = True
+
+
+class ImagegenMCPServer(MCPServer):
+    """MCPServer whose image resources carry the image's real content type.
+
+    The SDK gives every read of a resource template the template's one MIME type; our images are PNG,
+    JPEG or WebP depending on the model, so the type is taken from the bytes.
+    """
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[Any, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        results = await super().read_resource(uri, context)
+        if isinstance(results, InputRequiredResult) or not str(uri).startswith(IMAGE_URI_PREFIX):
+            return results
+        return [_with_detected_type(item) for item in results]
+
+
+def _with_detected_type(item: ReadResourceContents) -> ReadResourceContents:
+    fmt = detect_image_format(item.content) if isinstance(item.content, bytes) else None
+    return replace(item, mime_type=fmt.content_type) if fmt else item
 
 
 def caller_from(ctx: Context) -> Caller:
@@ -100,11 +143,43 @@ def _parse_time(name: str, value: str | None) -> datetime | None:
     return parsed
 
 
-def _structured(model: BaseModel, text: str) -> CallToolResult:
+def _structured(model: BaseModel, text: str, extra: list[ContentBlock] | None = None) -> CallToolResult:
     return CallToolResult(
-        content=[TextContent(type="text", text=text)],
+        content=[TextContent(type="text", text=text), *(extra or [])],
         structured_content=model.model_dump(mode="json"),
     )
+
+
+def image_uri(job_id: str) -> str:
+    return f"{IMAGE_URI_PREFIX}{job_id}"
+
+
+async def image_blocks(app: AppContext, history: HistoryService, jobs: Iterable[Job]) -> list[ContentBlock]:
+    """A resource_link per completed image, plus a small inline thumbnail for clients that show images."""
+    blocks: list[ContentBlock] = []
+    for job in jobs:
+        if job.status is not JobStatus.COMPLETED or job.image is None:
+            continue
+        blocks.append(
+            ResourceLink(
+                type="resource_link",
+                uri=image_uri(job.job_id),
+                name=f"image-{job.job_id}",
+                title=job.prompt[:80],
+                description=f"{job.model} image, also at {job.image.url}",
+                mime_type=job.image.content_type,
+                size=job.image.size_bytes,
+            )
+        )
+        if app.inline_thumbnails:
+            thumbnail = await history.thumbnail(job)
+            if thumbnail is not None:
+                blocks.append(
+                    ImageContent(
+                        type="image", data=base64.b64encode(thumbnail).decode(), mime_type="image/jpeg"
+                    )
+                )
+    return blocks
 
 
 READ_ONLY = ToolAnnotations(
@@ -113,6 +188,8 @@ READ_ONLY = ToolAnnotations(
 GENERATES = ToolAnnotations(
     readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True
 )
+CANCELS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+DELETES = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False)
 
 PROMPT_FIELD = _schema(
     "What the image should show. Plain descriptive English works best.",
@@ -123,7 +200,8 @@ JOB_ID_FIELD = _schema("The job id returned by generate_image", format="uuid")
 
 
 def build_mcp_server(app: AppContext) -> MCPServer:
-    server = MCPServer(
+    history = app.history or HistoryService(app.jobs.store, app.images)
+    server = ImagegenMCPServer(
         SERVER_NAME,
         title="Image Generator",
         version=__version__,
@@ -226,7 +304,7 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         with tool_errors():
             job = await app.jobs.get(caller_from(ctx), job_id)
         view = JobView.of(job, app.provider_name)
-        return _structured(view, describe_job(view))
+        return _structured(view, describe_job(view), await image_blocks(app, history, [job]))
 
     @server.tool(
         title="List generated images",
@@ -318,7 +396,7 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         with tool_errors():
             outcome = await app.jobs.wait(caller_from(ctx), job_ids, timeout_seconds, on_progress=report)
         result = wait_result(outcome, app.provider_name)
-        return _structured(result, describe_wait(result))
+        return _structured(result, describe_wait(result), await image_blocks(app, history, outcome.jobs))
 
     @server.tool(
         title="Wait for completion",
@@ -392,6 +470,107 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         ]
         return _structured(result, "Models:\n" + "\n".join(lines))
 
+    @server.tool(
+        title="Cancel job",
+        annotations=CANCELS,
+        description=(
+            "Cancel an image job. A pending job never runs; a processing job's result is discarded. "
+            "Cancelling a job that already finished changes nothing and says so."
+        ),
+    )
+    async def cancel_job(
+        ctx: Context, job_id: Annotated[str, JOB_ID_FIELD]
+    ) -> Annotated[CallToolResult, CancelResult]:
+        with tool_errors():
+            caller = caller_from(ctx)
+            before = await app.jobs.get(caller, job_id)
+            after = await app.jobs.cancel(caller, job_id)
+        view = JobView.of(after, app.provider_name)
+        stopped = not before.is_terminal and after.status is JobStatus.CANCELLED
+        result = CancelResult(job_id=after.job_id, status=after.status.value, cancelled=stopped, job=view)
+        text = (
+            f"Job {after.job_id} cancelled."
+            if stopped
+            else f"Job {after.job_id} had already finished: {after.status.value}."
+        )
+        return _structured(result, text)
+
+    @server.tool(
+        title="Delete generated image",
+        annotations=DELETES,
+        description=(
+            "Permanently delete a generated image: the stored file and its history entry. The image URL stops "
+            "working. Deleting an image that is already gone is not an error."
+        ),
+    )
+    async def delete_generation(
+        ctx: Context, job_id: Annotated[str, JOB_ID_FIELD]
+    ) -> Annotated[CallToolResult, DeleteResult]:
+        with tool_errors():
+            outcome = await history.delete_generation(caller_from(ctx), job_id)
+        result = DeleteResult(job_id=outcome.job_id, deleted=outcome.deleted)
+        text = (
+            f"Deleted the image of job {outcome.job_id}."
+            if outcome.deleted
+            else f"Job {outcome.job_id} has no image to delete (already deleted or never completed)."
+        )
+        return _structured(result, text)
+
+    @server.tool(
+        title="Get usage",
+        annotations=READ_ONLY,
+        description=(
+            "Sum your jobs, images and estimated Workers AI cost over a period (ISO-8601 since/until; "
+            "both optional). Costs are the catalog's list-price estimates, not an invoice."
+        ),
+    )
+    async def get_usage(
+        ctx: Context,
+        since: Annotated[str | None, _schema("Start of the period, ISO-8601", format="date-time")] = None,
+        until: Annotated[str | None, _schema("End of the period, ISO-8601", format="date-time")] = None,
+    ) -> Annotated[CallToolResult, UsageResult]:
+        with tool_errors():
+            usage = await history.usage(
+                caller_from(ctx), _parse_time("since", since), _parse_time("until", until)
+            )
+        result = UsageResult(**usage.model_dump())
+        text = f"{usage.jobs} job(s), {usage.images} image(s), estimated ${usage.estimated_cost_usd:.4f}."
+        return _structured(result, text)
+
+    @server.resource(
+        f"{IMAGE_URI_PREFIX}{{job_id}}",
+        name="image",
+        title="Generated image",
+        description="The image of a completed job, by job id.",
+        mime_type="image/png",
+    )
+    async def read_image(job_id: str, ctx: Context) -> bytes:
+        try:
+            data, _content_type = await history.read_image(caller_from(ctx), job_id)
+        except (JobNotFound, InvalidRequest) as exc:
+            raise ResourceNotFoundError(str(exc)) from exc
+        return data
+
+    @server.resource(
+        RECENT_IMAGES_URI,
+        name="recent-images",
+        title="Recent images",
+        description=f"Your {RECENT_IMAGES_COUNT} most recent images with their image:// URIs and URLs (JSON).",
+        mime_type="application/json",
+    )
+    async def recent_images() -> str:
+        # Static resources get no Context in mcp 2.x; the auth middleware's context variable names the caller.
+        caller = current_caller.get()
+        if caller is None:
+            raise ResourceNotFoundError("Not authenticated.")
+        page = await app.jobs.list_generations(caller, limit=RECENT_IMAGES_COUNT)
+        return json.dumps(
+            [
+                {"uri": image_uri(item.job_id), **GenerationView.of(item).model_dump(mode="json")}
+                for item in page.items
+            ]
+        )
+
     return server
 
 
@@ -448,6 +627,8 @@ def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
 
 
 def describe_job(view: JobView) -> str:
+    if view.status == JobStatus.COMPLETED and view.image_url is None:
+        return f"Job {view.job_id} completed; its image has been deleted."
     if view.status == JobStatus.COMPLETED:
         size = f", {view.width}x{view.height}" if view.width else ""
         return f"Job {view.job_id} completed ({view.model} via {view.provider}{size}): {view.image_url}"

@@ -75,6 +75,10 @@ class JobService:
         self._progress_interval = progress_interval_seconds
         self._new_id = new_id
 
+    @property
+    def store(self) -> JobStore:
+        return self._store
+
     # ------------------------------------------------------------ submit
 
     async def submit(

@@ -1,0 +1,116 @@
+"""HistoryService: the caller's finished images — read, thumbnail, delete — and their usage totals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from imagegen.domain.caller import Caller
+from imagegen.domain.errors import InvalidRequest, JobNotFound
+from imagegen.domain.models import Job, JobStatus
+from imagegen.domain.validation import validate_job_id
+from imagegen.imaging import make_thumbnail
+from imagegen.ports import ImageStore, JobQuery, JobStore
+
+USAGE_MAX_JOBS = 10_000
+_USAGE_PAGE = 50
+
+
+class DeleteOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    deleted: bool
+    image_key: str | None = None
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    since: datetime | None
+    until: datetime | None
+    jobs: int
+    by_status: dict[str, int]
+    by_model: dict[str, int]
+    images: int
+    estimated_cost_usd: float
+    truncated: bool
+
+
+class HistoryService:
+    def __init__(self, store: JobStore, images: ImageStore) -> None:
+        self._store = store
+        self._images = images
+
+    async def read_image(self, caller: Caller, job_id: str) -> tuple[bytes, str]:
+        job_id = validate_job_id(job_id)
+        generation = await self._store.get_generation(job_id)
+        if generation is None or not caller.can_see(generation.owner):
+            raise JobNotFound(job_id)
+        found = await self._images.get(generation.image.key)
+        if found is None:
+            raise JobNotFound(job_id)
+        return found
+
+    async def thumbnail(self, job: Job) -> bytes | None:
+        """A small JPEG of a completed job's image, or None when there is none to show."""
+        if job.status is not JobStatus.COMPLETED or job.image is None:
+            return None
+        found = await self._images.get(job.image.key)
+        if found is None:
+            return None
+        return await asyncio.to_thread(make_thumbnail, found[0])
+
+    async def delete_generation(self, caller: Caller, job_id: str) -> DeleteOutcome:
+        """Remove the image object and the history entry. Deleting twice is not an error."""
+        job_id = validate_job_id(job_id)
+        job = await self._store.get_job(job_id)
+        if job is None or not caller.can_see(job.owner):
+            raise JobNotFound(job_id)
+        generation = await self._store.get_generation(job_id)
+        key = generation.image.key if generation else (job.image.key if job.image else None)
+        if key is not None:
+            # The object goes first: a crash in between leaves a history entry to retry, never an orphan.
+            await self._images.delete(key)
+        deleted = await self._store.delete_generation(job_id)
+        return DeleteOutcome(job_id=job_id, deleted=deleted, image_key=key)
+
+    async def usage(self, caller: Caller, since: datetime | None, until: datetime | None) -> Usage:
+        if since and until and since >= until:
+            raise InvalidRequest("since must be earlier than until.")
+        by_status: Counter[str] = Counter()
+        by_model: Counter[str] = Counter()
+        cost = 0.0
+        seen = 0
+        cursor: str | None = None
+        while seen < USAGE_MAX_JOBS:
+            query = JobQuery(
+                owner=caller.scope,
+                created_after=since,
+                created_before=until,
+                limit=_USAGE_PAGE,
+                cursor=cursor,
+            )
+            page = await self._store.list_jobs(query)
+            for job in page.items:
+                by_status[job.status.value] += 1
+                by_model[job.model] += 1
+                if job.status is JobStatus.COMPLETED and job.estimated_cost_usd:
+                    cost += job.estimated_cost_usd
+            seen += len(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return Usage(
+            since=since,
+            until=until,
+            jobs=seen,
+            by_status=dict(by_status),
+            by_model=dict(by_model),
+            images=by_status[JobStatus.COMPLETED.value],
+            estimated_cost_usd=round(cost, 6),
+            truncated=cursor is not None,
+        )
