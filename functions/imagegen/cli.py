@@ -46,7 +46,7 @@ def resolve_token(settings: LocalSettings) -> tuple[str | None, bool]:
     """The single AUTH_TOKEN to use: configured, saved by an earlier run, or new. Returns (token, is_new)."""
     if settings.auth_token:
         return settings.auth_token.get_secret_value(), False
-    if settings.auth_tokens:
+    if settings.auth_tokens or settings.auth_tokens_file:
         return None, False
     path = _token_file(settings.imagegen_data_dir)
     if path.is_file():
@@ -56,6 +56,17 @@ def resolve_token(settings: LocalSettings) -> tuple[str | None, bool]:
     path.write_text(token + "\n")
     path.chmod(0o600)
     return token, True
+
+
+def keyring_from(settings: LocalSettings, token: str | None) -> KeyRing:
+    named = settings.auth_tokens.get_secret_value() if settings.auth_tokens else None
+    if settings.auth_tokens_file is not None:
+        named = settings.auth_tokens_file.read_text()
+    try:
+        return KeyRing.from_settings(token, named, settings.admin_client)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def print_client_configs(mcp_url: str, token: str | None, is_new: bool, data_dir: Path) -> None:

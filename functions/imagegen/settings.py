@@ -56,6 +56,12 @@ class LocalSettings(ServiceSettings):
     auth_tokens: SecretStr | None = Field(
         default=None, description="Several keys: 'name1:token1,name2:token2'. Optional admin: 'admin=name'."
     )
+    auth_tokens_file: Path | None = Field(
+        default=None, description="A JSON file mapping client names to tokens, instead of AUTH_TOKENS."
+    )
+    admin_client: str | None = Field(
+        default=None, description="Name of the key that sees every client's jobs."
+    )
     imagegen_data_dir: Path = Path(".data")
     public_base_url: str | None = Field(
         default=None, description="Base URL image links use; defaults to http://HOST:PORT."
