@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from imagegen import __version__
+from imagegen.fakes.cli import register as register_fakes
 from imagegen.runtime.providers import select_provider
 from imagegen.settings import LocalSettings, WorkersAISettings
 from imagegen.web.auth import KeyRing, generate_token
@@ -31,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+register_fakes(app)
 
 
 class Backend(StrEnum):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from imagegen.domain.catalog import ModelSpec
+from imagegen.domain.catalog import ModelSummary
 from imagegen.domain.models import Generation, Job
 
 
@@ -136,61 +136,10 @@ class WaitResult(BaseModel):
     next_step: str
 
 
-class ParameterInfo(BaseModel):
-    type: str
-    description: str
-    minimum: float | None = None
-    maximum: float | None = None
-    max_length: int | None = None
-    default: Any = None
-
-
-class ModelInfo(BaseModel):
-    model: str = Field(description="The value to pass as `model`")
-    model_id: str = Field(description="The Workers AI model id")
-    name: str
-    description: str
-    typical_latency_seconds: float
-    default_width: int
-    default_height: int
-    max_prompt_length: int
-    parameters: dict[str, ParameterInfo]
-    usd_per_tile: float | None = None
-    usd_per_step: float | None = None
-    pricing_note: str | None = None
-
-    @classmethod
-    def of(cls, spec: ModelSpec) -> ModelInfo:
-        return cls(
-            model=spec.key,
-            model_id=spec.model_id,
-            name=spec.display_name,
-            description=spec.description,
-            typical_latency_seconds=spec.typical_latency_seconds,
-            default_width=spec.default_width,
-            default_height=spec.default_height,
-            max_prompt_length=spec.max_prompt_length,
-            parameters={
-                name: ParameterInfo(
-                    type=param.kind,
-                    description=param.description,
-                    minimum=param.minimum,
-                    maximum=param.maximum,
-                    max_length=param.max_length,
-                    default=param.default,
-                )
-                for name, param in spec.params.items()
-            },
-            usd_per_tile=spec.pricing.usd_per_tile if spec.pricing else None,
-            usd_per_step=spec.pricing.usd_per_step if spec.pricing else None,
-            pricing_note=(spec.pricing.note or None) if spec.pricing else None,
-        )
-
-
 class ModelList(BaseModel):
     default_model: str
     provider: str = Field(description="The provider that will run generations on this server")
-    models: list[ModelInfo]
+    models: list[ModelSummary]
 
 
 class CancelResult(BaseModel):

@@ -46,7 +46,6 @@ from imagegen.mcp.schemas import (
     GenerationView,
     JobList,
     JobView,
-    ModelInfo,
     ModelList,
     UsageResult,
     WaitResult,
@@ -461,7 +460,7 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         ),
     )
     async def list_models() -> Annotated[CallToolResult, ModelList]:
-        infos = [ModelInfo.of(spec) for spec in catalog.MODELS.values()]
+        infos = catalog.catalog_summary()
         result = ModelList(default_model=catalog.DEFAULT_MODEL, provider=app.provider_name, models=infos)
         lines = [
             f"- {info.model}: {info.name}, ~{info.typical_latency_seconds:g}s, "

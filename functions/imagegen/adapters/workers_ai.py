@@ -1,0 +1,488 @@
+"""Cloudflare Workers AI image provider (REST, optionally through AI Gateway).
+
+Everything Cloudflare-specific stops here: callers see a GeneratedImage whose type was detected from its bytes,
+or a ProviderError with a reason code, a retryable flag and a message a model can act on. Transient failures
+(capacity, timeouts, 5xx) are retried here with capped exponential backoff and full jitter, within both
+`workers_ai_max_retries` and `workers_ai_retry_budget_seconds`; once either runs out the retryable error is
+raised so the worker can release the job and let the queue redeliver it later. The budget decides whether
+another attempt may *start*, so one call lasts at most about budget + timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import io
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+
+from imagegen.adapters.rate_limit import RateLimiter
+from imagegen.domain import catalog
+from imagegen.domain.catalog import ModelSpec, RequestEncoding
+from imagegen.domain.errors import InvalidRequest, ProviderError, ReasonCode
+from imagegen.domain.image_format import detect_image_format
+from imagegen.domain.validation import validate_prompt
+from imagegen.ports import GeneratedImage, GenerationRequest
+from imagegen.settings import WorkersAISettings
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_NAME = "workers-ai"
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+CONNECT_TIMEOUT_SECONDS = 10.0
+MAX_QUOTED_MESSAGE = 300
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+# ---------------------------------------------------------------- error taxonomy
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    reason: ReasonCode
+    retryable: bool
+    explanation: str  # what happened and what to do, written for the model or person reading the job
+
+
+_CAPACITY = ErrorRule(
+    ReasonCode.RATE_LIMITED, True, "Workers AI is out of capacity for this model right now; try again shortly"
+)
+_DAILY_ALLOCATION = ErrorRule(
+    ReasonCode.QUOTA_EXHAUSTED,
+    False,
+    "the Cloudflare account has used its daily Workers AI allocation (10,000 free neurons); it resets at "
+    "00:00 UTC, or the account owner can upgrade to Workers Paid",
+)
+_TIMEOUT = ErrorRule(ReasonCode.PROVIDER_TIMEOUT, True, "Workers AI timed out generating the image")
+_BAD_INPUT = ErrorRule(
+    ReasonCode.INVALID_INPUT, False, "Workers AI rejected the input; check the prompt and parameters"
+)
+_TOO_LARGE = ErrorRule(ReasonCode.INVALID_INPUT, False, "the request is too large; shorten the prompt")
+_UNKNOWN_MODEL = ErrorRule(
+    ReasonCode.UNKNOWN_MODEL, False, "Workers AI does not offer this model; choose another one (list_models)"
+)
+_BAD_TOKEN = ErrorRule(
+    ReasonCode.AUTH_FAILED,
+    False,
+    "Cloudflare rejected the API token; the server operator must check CLOUDFLARE_API_TOKEN (Workers AI "
+    "permission) and CLOUDFLARE_ACCOUNT_ID",
+)
+_ACCOUNT_DENIED = ErrorRule(
+    ReasonCode.AUTH_FAILED,
+    False,
+    "the Cloudflare account may not use this model (plan, account status or model terms); choose another "
+    "model or ask the server operator",
+)
+
+# Cloudflare's internal codes (errors[].code) decide first: the same HTTP status means different things, e.g.
+# 429 is spare capacity running out (3040, retry) or the day's allocation being spent (3036, do not retry).
+# Codes from https://developers.cloudflare.com/workers-ai/platform/errors/ plus 4006 and 5035 seen in practice.
+CODE_RULES: Mapping[int, ErrorRule] = {
+    3040: _CAPACITY,
+    3036: _DAILY_ALLOCATION,
+    4006: _DAILY_ALLOCATION,
+    3007: _TIMEOUT,
+    3008: ErrorRule(ReasonCode.PROVIDER_TIMEOUT, True, "Workers AI aborted the request"),
+    5006: _BAD_INPUT,
+    5004: _BAD_INPUT,
+    3003: ErrorRule(ReasonCode.INVALID_INPUT, False, "the request was missing headers or body"),
+    3006: _TOO_LARGE,
+    5007: _UNKNOWN_MODEL,
+    3042: _UNKNOWN_MODEL,
+    3030: ErrorRule(
+        ReasonCode.CONTENT_FILTERED,
+        False,
+        "the prompt was flagged by Workers AI's content filter; rephrase it without unsafe content",
+    ),
+    10000: _BAD_TOKEN,
+    5016: ErrorRule(
+        ReasonCode.AUTH_FAILED,
+        False,
+        "the Cloudflare account has not accepted this model's license terms; choose another model",
+    ),
+    5018: _ACCOUNT_DENIED,
+    3041: _ACCOUNT_DENIED,
+    3023: _ACCOUNT_DENIED,
+    5035: ErrorRule(
+        ReasonCode.AUTH_FAILED,
+        False,
+        "this model needs the Cloudflare Workers Paid plan; choose another model",
+    ),
+}
+
+# Used when the answer carries no code this table knows.
+STATUS_RULES: Mapping[int, ErrorRule] = {
+    400: _BAD_INPUT,
+    401: _BAD_TOKEN,
+    403: _ACCOUNT_DENIED,
+    404: ErrorRule(
+        ReasonCode.UNKNOWN_MODEL,
+        False,
+        "Workers AI does not know this model, or the configured base URL or AI Gateway id is wrong",
+    ),
+    408: _TIMEOUT,
+    413: _TOO_LARGE,
+    429: ErrorRule(
+        ReasonCode.RATE_LIMITED, True, "Workers AI is rate limiting this account; try again shortly"
+    ),
+}
+SERVER_ERROR_RULE = ErrorRule(ReasonCode.PROVIDER_ERROR, True, "Workers AI had a server error")
+FALLBACK_RULE = ErrorRule(ReasonCode.PROVIDER_ERROR, False, "Workers AI reported an error it did not explain")
+
+
+@dataclass(frozen=True)
+class CloudflareError:
+    code: int | None
+    message: str
+
+
+def classify(status: int, errors: Sequence[CloudflareError]) -> tuple[ErrorRule, CloudflareError | None]:
+    """The rule for an error answer, and the envelope entry it was decided by (if any)."""
+    for error in errors:
+        if error.code is not None and error.code in CODE_RULES:
+            return CODE_RULES[error.code], error
+    first = errors[0] if errors else None
+    if status in STATUS_RULES:
+        return STATUS_RULES[status], first
+    if status >= 500:
+        return SERVER_ERROR_RULE, first
+    return FALLBACK_RULE, first
+
+
+class WorkersAIError(ProviderError):
+    """A ProviderError that remembers what Cloudflare answered, for retries, logs and tests."""
+
+    def __init__(
+        self,
+        reason: ReasonCode,
+        message: str,
+        *,
+        retryable: bool,
+        cloudflare_code: int | None = None,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason, message, retryable=retryable)
+        self.cloudflare_code = cloudflare_code
+        self.http_status = http_status
+        self.retry_after = retry_after
+
+
+# ---------------------------------------------------------------- provider
+
+
+class WorkersAIProvider:
+    """The ImageProvider port over the Workers AI REST API."""
+
+    def __init__(
+        self,
+        settings: WorkersAISettings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if not settings.cloudflare_account_id or settings.cloudflare_api_token is None:
+            raise ValueError("WorkersAIProvider needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN")
+        self._settings = settings
+        self._account_id = settings.cloudflare_account_id
+        self._token = settings.cloudflare_api_token
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                settings.workers_ai_timeout_seconds,
+                connect=min(CONNECT_TIMEOUT_SECONDS, settings.workers_ai_timeout_seconds),
+            ),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            headers={"User-Agent": "imagegen-mcp (+workers-ai adapter)"},
+        )
+        self._sleep = sleep
+        self._rng = rng
+        self._clock = clock
+        self.limiter = limiter or RateLimiter(
+            settings.workers_ai_rate_limit_per_minute, clock=clock, sleep=sleep
+        )
+
+    @property
+    def name(self) -> str:
+        return PROVIDER_NAME
+
+    def url_for(self, spec: ModelSpec) -> str:
+        settings = self._settings
+        if settings.ai_gateway_id:
+            base = settings.ai_gateway_base_url.rstrip("/")
+            return f"{base}/{self._account_id}/{settings.ai_gateway_id}/workers-ai/{spec.model_id}"
+        base = settings.workers_ai_base_url.rstrip("/")
+        return f"{base}/accounts/{self._account_id}/ai/run/{spec.model_id}"
+
+    async def generate(self, request: GenerationRequest) -> GeneratedImage:
+        spec = _spec_for(request)
+        fields = wire_fields(spec, request)
+        url = self.url_for(spec)
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(spec, url, fields, attempt)
+            except WorkersAIError as exc:
+                if not exc.retryable:
+                    raise
+                elapsed = self._clock() - started
+                delay = (
+                    self._backoff(attempt, exc.retry_after)
+                    if attempt <= self._settings.workers_ai_max_retries
+                    else None
+                )
+                if delay is None or elapsed + delay > self._settings.workers_ai_retry_budget_seconds:
+                    raise WorkersAIError(
+                        exc.reason,
+                        f"{exc.message} Gave up after {attempt} attempt(s) in {elapsed:.1f} s; "
+                        "the job can be retried later.",
+                        retryable=True,
+                        cloudflare_code=exc.cloudflare_code,
+                        http_status=exc.http_status,
+                    ) from exc
+                logger.warning(
+                    "workers ai transient failure, retrying",
+                    extra={
+                        "model": spec.key,
+                        "attempt": attempt,
+                        "reason": exc.reason.value,
+                        "cloudflare_code": exc.cloudflare_code,
+                        "delay_seconds": round(delay, 3),
+                    },
+                )
+                await self._sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        # Full jitter: many workers hitting the same capacity limit must not retry in lockstep.
+        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1))
+        delay = self._rng() * ceiling
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+    async def _attempt(
+        self, spec: ModelSpec, url: str, fields: Mapping[str, Any], attempt: int
+    ) -> GeneratedImage:
+        await self.limiter.acquire()
+        headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
+        started = time.perf_counter()
+        try:
+            if spec.request_encoding is RequestEncoding.MULTIPART:
+                multipart = {name: (None, str(value)) for name, value in fields.items()}
+                response = await self._client.post(url, headers=headers, files=multipart)
+            else:
+                response = await self._client.post(url, headers=headers, json=dict(fields))
+        except httpx.TimeoutException as exc:
+            raise WorkersAIError(
+                ReasonCode.PROVIDER_TIMEOUT,
+                f"Workers AI did not answer in time for {spec.key} ({type(exc).__name__}).",
+                retryable=True,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise WorkersAIError(
+                ReasonCode.PROVIDER_ERROR,
+                f"Could not reach Workers AI for {spec.key} ({type(exc).__name__}).",
+                retryable=True,
+            ) from exc
+        logger.info(
+            "workers ai answered",
+            extra={
+                "model": spec.key,
+                "status": response.status_code,
+                "attempt": attempt,
+                "seconds": round(time.perf_counter() - started, 3),
+                "bytes": len(response.content),
+            },
+        )
+        return parse_response(spec, response)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> WorkersAIProvider:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+# ---------------------------------------------------------------- request
+
+
+def _spec_for(request: GenerationRequest) -> ModelSpec:
+    try:
+        return catalog.get_model(request.model)
+    except InvalidRequest as exc:
+        raise WorkersAIError(ReasonCode.UNKNOWN_MODEL, str(exc), retryable=False) from None
+
+
+def wire_fields(spec: ModelSpec, request: GenerationRequest) -> dict[str, Any]:
+    """The request body fields in Workers AI's names. Only parameters the catalog allows are ever sent."""
+    try:
+        validate_prompt(request.prompt, spec)
+        params = catalog.validate_params(spec, request.params.provided())
+    except InvalidRequest as exc:
+        raise WorkersAIError(ReasonCode.INVALID_INPUT, str(exc), retryable=False) from None
+    fields: dict[str, Any] = {"prompt": request.prompt}
+    for name, value in params.provided().items():
+        fields[spec.params[name].wire_name or name] = value
+    return fields
+
+
+# ---------------------------------------------------------------- response
+
+
+def parse_response(spec: ModelSpec, response: httpx.Response) -> GeneratedImage:
+    body = response.content
+    declared = response.headers.get("content-type", "")
+    envelope = _json_object(body, declared)
+    if envelope is not None:
+        if response.status_code >= 400 or envelope.get("success") is False:
+            raise _error_from(spec, response, _envelope_errors(envelope))
+        return _image(spec, _decode_result_image(spec, envelope), declared="base64 in JSON")
+    if response.status_code >= 400:
+        raise _error_from(spec, response, [])
+    return _image(spec, body, declared=declared)
+
+
+def _json_object(body: bytes, declared: str) -> dict[str, Any] | None:
+    # Image bytes never start with "{", so sniffing is safe when a proxy drops the content type.
+    if "json" not in declared.lower() and body.lstrip()[:1] != b"{":
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _envelope_errors(envelope: Mapping[str, Any]) -> list[CloudflareError]:
+    raw = envelope.get("errors")
+    if not isinstance(raw, list):
+        return []
+    errors = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        code = item.get("code")
+        try:
+            parsed_code = int(code) if code is not None else None
+        except (TypeError, ValueError):
+            parsed_code = None
+        errors.append(CloudflareError(code=parsed_code, message=str(item.get("message") or "")))
+    return errors
+
+
+def _error_from(
+    spec: ModelSpec, response: httpx.Response, errors: Sequence[CloudflareError]
+) -> WorkersAIError:
+    status = response.status_code
+    rule, cause = classify(status, errors)
+    code = cause.code if cause else None
+    where = f"Cloudflare error {code}, HTTP {status}" if code is not None else f"HTTP {status}"
+    message = f"Workers AI could not generate with {spec.key} ({where}): {rule.explanation}."
+    if cause and cause.message:
+        quoted = cause.message.strip()
+        if len(quoted) > MAX_QUOTED_MESSAGE:
+            quoted = quoted[:MAX_QUOTED_MESSAGE] + "..."
+        message += f" Cloudflare said: {quoted}" + ("" if quoted.endswith((".", "!", "?")) else ".")
+    return WorkersAIError(
+        rule.reason,
+        message,
+        retryable=rule.retryable,
+        cloudflare_code=code,
+        http_status=status,
+        retry_after=_retry_after(response) if rule.retryable else None,
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # the HTTP-date form is not worth parsing for a sub-minute backoff
+    return seconds if seconds >= 0 else None
+
+
+def _decode_result_image(spec: ModelSpec, envelope: Mapping[str, Any]) -> bytes:
+    result = envelope.get("result")
+    encoded = result.get("image") if isinstance(result, dict) else None
+    if not isinstance(encoded, str) or not encoded:
+        raise WorkersAIError(
+            ReasonCode.PROVIDER_ERROR,
+            f"Workers AI answered {spec.key} with JSON but no image in result.image.",
+            retryable=False,
+        )
+    if encoded.startswith("data:") and "," in encoded:
+        encoded = encoded.split(",", 1)[1]
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise WorkersAIError(
+            ReasonCode.PROVIDER_ERROR,
+            f"Workers AI answered {spec.key} with an image that is not valid base64.",
+            retryable=False,
+        ) from None
+
+
+def _image(spec: ModelSpec, data: bytes, *, declared: str) -> GeneratedImage:
+    if not data:
+        raise WorkersAIError(
+            ReasonCode.PROVIDER_ERROR, f"Workers AI answered {spec.key} with an empty body.", retryable=False
+        )
+    detected = detect_image_format(data)
+    if detected is None:
+        raise WorkersAIError(
+            ReasonCode.PROVIDER_ERROR,
+            f"Workers AI answered {spec.key} with {len(data)} bytes ({declared or 'no content type'}) that "
+            "are not a PNG, JPEG or WebP image.",
+            retryable=False,
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise WorkersAIError(
+            ReasonCode.PROVIDER_ERROR,
+            f"Workers AI answered {spec.key} with bytes that start like a {detected.extension.upper()} "
+            "image but cannot be read.",
+            retryable=False,
+        ) from None
+    if declared.startswith("image/") and declared.split(";")[0].strip() != detected.content_type:
+        logger.info(
+            "workers ai declared one image type and sent another",
+            extra={"model": spec.key, "declared": declared, "detected": detected.content_type},
+        )
+    return GeneratedImage(
+        data=data,
+        content_type=detected.content_type,
+        extension=detected.extension,
+        width=width,
+        height=height,
+    )
