@@ -9,6 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP_RUNTIME := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
+NODE_STAMP := node_modules/.installed
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
 .PHONY: help serve test lint format typecheck bench clean
@@ -32,7 +33,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 serve: $(STAMP_RUNTIME) ## Run the MCP server locally on http://127.0.0.1:8787/mcp (HOST, PORT, AUTH_TOKEN)
 	$(BIN)/imagegen serve
 
-test: $(STAMP_DEV) ## Lint, type-check and run the whole test suite
+test: $(STAMP_DEV) $(NODE_STAMP) ## Lint, type-check and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -54,3 +55,26 @@ bench: $(STAMP_DEV) ## Run the benchmarks and print figures against their target
 
 clean: ## Remove the virtualenv, caches and local data
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out .data
+
+# ---- AWS (issue 6): the CDK app in infra/, the dependency layer in layers/ -----------------------------
+# The CDK CLI runs cdk.json's `python -m infra.app` with the venv first on PATH. Synthesis needs no AWS
+# credentials: the stack is environment-agnostic, and IMDS is skipped so no credential probe can stall.
+CDK_ENV := PATH="$(abspath $(BIN)):$$PATH" CDK_DISABLE_VERSION_CHECK=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+CDK_ARGS ?=
+
+.PHONY: layer synth deploy
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+layer: $(STAMP_DEV) ## Build the Lambda dependency layer into layers/build (no Docker; skipped when unchanged)
+	$(BIN)/python -m layers.build
+
+synth: $(STAMP_DEV) layer $(NODE_STAMP) ## Synthesize the CloudFormation template into cdk.out (offline, CDK_ARGS="-c stage=prod")
+	$(CDK_ENV) AWS_EC2_METADATA_DISABLED=true npx --yes cdk synth --quiet $(CDK_ARGS)
+	@ls cdk.out/*.template.json
+
+deploy: $(STAMP_DEV) layer $(NODE_STAMP) ## Deploy to the current AWS account and region (run `npx cdk bootstrap` once first)
+	$(CDK_ENV) npx --yes cdk deploy --require-approval broadening --outputs-file cdk.out/outputs.json $(CDK_ARGS)
+	@$(BIN)/python -m infra.next_steps cdk.out/outputs.json

@@ -1,0 +1,1 @@
+"""The CDK app that deploys imagegen to AWS: `make synth`, `make deploy`."""
