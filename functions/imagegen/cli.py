@@ -15,6 +15,7 @@ from rich.syntax import Syntax
 
 from imagegen import __version__
 from imagegen.fakes.cli import register as register_fakes
+from imagegen.runtime.aws_cli import register as register_aws
 from imagegen.runtime.providers import select_provider
 from imagegen.settings import LocalSettings, WorkersAISettings
 from imagegen.web.auth import KeyRing, generate_token
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 register_fakes(app)
+register_aws(app)
 
 
 class Backend(StrEnum):
@@ -140,7 +142,9 @@ def _serve_local(settings: LocalSettings) -> None:
 
 
 def _serve_aws(settings: LocalSettings) -> None:
-    raise NotImplementedError("--backend aws is wired in by the AWS runtime module")
+    from imagegen.runtime.aws_cli import serve_aws
+
+    serve_aws(settings)
 
 
 @app.command()

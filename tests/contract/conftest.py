@@ -10,6 +10,7 @@ import pytest
 
 from imagegen.adapters.sqlite_store import SqliteJobStore
 from imagegen.ports import JobStore
+from tests.support.aws import dynamodb_job_store
 
 StoreFactory = Callable[[Path], AbstractAsyncContextManager[JobStore]]
 
@@ -23,7 +24,13 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[JobStore]:
         store.close()
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store}
+@asynccontextmanager
+async def dynamodb_store(tmp_path: Path) -> AsyncIterator[JobStore]:
+    async with dynamodb_job_store() as store:
+        yield store
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "dynamodb": dynamodb_store}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from imagegen.domain.errors import InvalidRequest
+from imagegen.domain.errors import InvalidRequest, StorageError
 from imagegen.domain.models import JobStatus
 from imagegen.ports import JobQuery, JobStore
 from tests.support.builders import T0, make_generation, make_job
@@ -19,6 +19,18 @@ async def test_created_job_reads_back_identical(job_store: JobStore) -> None:
     job = make_job()
     await job_store.create_jobs([job])
     assert await job_store.get_job(job.job_id) == job
+
+
+async def test_duplicate_job_id_is_a_storage_error_and_creates_nothing(job_store: JobStore) -> None:
+    job = make_job()
+    await job_store.create_jobs([job])
+    fresh = make_job()
+
+    with pytest.raises(StorageError):
+        await job_store.create_jobs([fresh, job.model_copy(update={"prompt": "changed"})])
+
+    assert await job_store.get_job(fresh.job_id) is None
+    assert (await job_store.get_job(job.job_id)) == job
 
 
 async def test_missing_job_reads_as_none(job_store: JobStore) -> None:

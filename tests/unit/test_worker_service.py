@@ -10,7 +10,7 @@ from imagegen.domain.caller import Caller
 from imagegen.domain.errors import ProviderError, ReasonCode, StorageError
 from imagegen.domain.models import JobStatus
 from imagegen.ports import JobQuery
-from imagegen.services.worker import Outcome
+from imagegen.services.worker import Outcome, retry_delay_seconds
 from tests.unit.conftest import Core
 
 ALICE = Caller(owner="alice")
@@ -130,3 +130,12 @@ async def test_missing_job_is_skipped(core: Core) -> None:
     result = await core.worker.process("00000000-0000-4000-8000-000000000000")
     assert result.outcome is Outcome.SKIPPED
     assert result.detail == "no such job"
+
+
+def test_retry_delay_grows_exponentially_with_jitter_and_is_capped() -> None:
+    low = [retry_delay_seconds(attempt, rng=lambda: 0.0) for attempt in range(1, 10)]
+    high = [retry_delay_seconds(attempt, rng=lambda: 1.0) for attempt in range(1, 10)]
+
+    assert high[:4] == [5, 10, 20, 40]
+    assert low[:4] == [2, 5, 10, 20]
+    assert max(high) == 300

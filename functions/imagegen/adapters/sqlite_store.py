@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
+from imagegen.domain.errors import StorageError
 from imagegen.domain.models import TERMINAL_STATUSES, Generation, Job, JobStatus
 from imagegen.ports import JobQuery, Page
 
@@ -78,6 +79,12 @@ class SqliteJobStore:
     # ------------------------------------------------------------ writes
 
     async def create_jobs(self, jobs: Sequence[Job]) -> None:
+        try:
+            self._insert_jobs(jobs)
+        except sqlite3.IntegrityError as exc:
+            raise StorageError(f"could not create jobs: {exc}") from exc
+
+    def _insert_jobs(self, jobs: Sequence[Job]) -> None:
         with self._transaction() as db:
             db.executemany(
                 "INSERT INTO jobs (job_id, owner, status, model, prompt, created_at, sort_key, body) "

@@ -30,6 +30,8 @@ GENERATIONS_INDEXES: Final = {
     GSI_BY_OWNER: ("owner", SORT_ATTRIBUTE),
     GSI_BY_KIND: ("kind", SORT_ATTRIBUTE),
 }
+# The lists read whole records from the index, so every GSI projects ALL attributes.
+GSI_PROJECTION: Final = "ALL"
 
 # Environment variables the Lambda functions read; the CDK app sets them.
 ENV_JOBS_TABLE: Final = "JOBS_TABLE_NAME"
@@ -40,8 +42,13 @@ ENV_R2_PUBLIC_BASE_URL: Final = "R2_PUBLIC_BASE_URL"
 ENV_R2_ACCOUNT_ID: Final = "CLOUDFLARE_ACCOUNT_ID"
 ENV_R2_JURISDICTION: Final = "R2_JURISDICTION"
 ENV_SECRET_ARN: Final = "IMAGEGEN_SECRET_ARN"
-ENV_ALLOWED_HOSTS: Final = "ALLOWED_HOSTS"
+ENV_ALLOWED_HOSTS: Final = "ALLOWED_HOSTS"  # comma-separated custom domains; the API domain is always allowed
+ENV_ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"  # optional, comma-separated browser origins (https://...)
 ENV_WAIT_TIMEOUT: Final = "WAIT_TIMEOUT_SECONDS"
+# The worker marks a job failed on the last delivery before SQS moves it to the DLQ: set it to the
+# queue's redrive maxReceiveCount.
+ENV_MAX_RECEIVE_COUNT: Final = "MAX_RECEIVE_COUNT"
+DEFAULT_MAX_RECEIVE_COUNT: Final = 5
 
 # One Secrets Manager secret holds every credential as a JSON object with these keys. The operator sets
 # the values after deploy; the template never contains them.

@@ -1,0 +1,615 @@
+"""DynamoDB JobStore: two tables, every list a Query on a GSI, every transition a conditional write.
+
+Each item keeps the whole record as JSON (`body`, the source of truth, as the SQLite store does) beside
+the attributes the indexes and filters use. A transition reads the item, builds the new record in Python
+and writes it back on the condition that the item's revision (`rev`) is still the one read: the same
+read-modify-write as SQLite's `BEGIN IMMEDIATE`, with optimistic instead of pessimistic locking, so two
+workers racing for one job have exactly one winner.
+
+`total_count` comes from counter items in the jobs table (one per owner, one for everyone), changed in
+the same transaction as the job or generation they count. Counter items carry none of the GSI key
+attributes, so they never appear in a list. Queries that counters cannot answer (model, time range,
+prompt text) are counted with a `Select=COUNT` Query over the same index, bounded in pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from imagegen.adapters.aws import schema
+from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
+from imagegen.domain.errors import StorageError
+from imagegen.domain.models import TERMINAL_STATUSES, Generation, Job, JobStatus
+from imagegen.ports import JobQuery, Page
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
+
+KIND_JOB = "job"
+KIND_GENERATION = "generation"
+
+COUNTS_ALL_KEY = "#counts#all"
+COUNTS_OWNER_PREFIX = "#counts#owner#"
+_COUNT_JOBS = "n_jobs"
+_COUNT_GENERATIONS = "n_generations"
+_OWNERS = "owners"
+
+# DynamoDB cancels concurrent transactions that touch the same item (the shared counter item), and
+# allows 100 actions in one transaction.
+_CONFLICT_RETRIES = 8
+_MAX_TRANSACTION_ITEMS = 100
+# Beyond this many 1 MB pages a filtered count is not worth its read cost: total_count becomes None.
+COUNT_QUERY_MAX_PAGES = 20
+# A transition that loses a race re-reads and tries again this many times before giving up.
+_TRANSITION_ATTEMPTS = 5
+
+RecordT = TypeVar("RecordT", Job, Generation)
+R = TypeVar("R")
+Item = dict[str, Any]
+
+
+def _status_count(status: JobStatus) -> str:
+    return f"n_{status.value}"
+
+
+def _owner_counts_key(owner: str) -> str:
+    return f"{COUNTS_OWNER_PREFIX}{owner}"
+
+
+def owner_status_key(owner: str, status: JobStatus) -> str:
+    # The status never contains '#', so splitting at the last '#' is unambiguous whatever the owner is.
+    return f"{owner}#{status.value}"
+
+
+class _ConditionFailed(Exception):
+    """A conditional write lost: the item changed since it was read (or exists/does not exist)."""
+
+    def __init__(self, failed: frozenset[int]) -> None:
+        super().__init__(f"condition failed on transaction items {sorted(failed)}")
+        self.failed = failed
+
+
+class DynamoDBJobStore:
+    def __init__(self, jobs_table: str, generations_table: str, client: DynamoDBClient) -> None:
+        self._jobs = jobs_table
+        self._generations = generations_table
+        self._client = client
+
+    # ------------------------------------------------------------ plumbing
+
+    async def _run(self, fn: Callable[..., R], /, **kwargs: Any) -> R:
+        """Run a blocking boto3 call off the event loop and turn SDK errors into domain errors."""
+        return await asyncio.to_thread(functools.partial(_translate_errors, fn, **kwargs))
+
+    async def _transact(self, items: Sequence[TransactWriteItemTypeDef]) -> None:
+        if len(items) > _MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a transaction holds at most {_MAX_TRANSACTION_ITEMS} items, got {len(items)}")
+        await asyncio.to_thread(self._transact_blocking, list(items))
+
+    def _transact_blocking(self, items: list[TransactWriteItemTypeDef]) -> None:
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                codes = _cancellation_codes(exc)
+                failed = frozenset(index for index, code in codes.items() if code == "ConditionalCheckFailed")
+                if failed:
+                    raise _ConditionFailed(failed) from None
+                retryable = "TransactionConflict" in codes.values() or _error_code(exc) in {
+                    "TransactionConflictException",
+                    "TransactionInProgressException",
+                }
+                if not retryable or attempt == _CONFLICT_RETRIES - 1:
+                    raise StorageError(f"job store write failed: {_describe(exc)}") from None
+            except BotoCoreError as exc:
+                raise StorageError(f"job store unreachable: {exc}") from None
+            # Full jitter: the losers of a counter conflict must not collide again in lockstep.
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+
+    async def _get_item(self, table: str, key: str) -> Item | None:
+        response = await self._run(
+            self._client.get_item,
+            TableName=table,
+            Key={schema.PARTITION_KEY: {"S": key}},
+            ConsistentRead=True,
+        )
+        return response.get("Item")
+
+    # ------------------------------------------------------------ writes
+
+    async def create_jobs(self, jobs: Sequence[Job]) -> None:
+        if not jobs:
+            return
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._jobs,
+                    "Item": _job_item(job, rev=1),
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
+                }
+            }
+            for job in jobs
+        ]
+        deltas: dict[str | None, dict[str, int]] = {}
+        for job in jobs:
+            for scope in (job.owner, None):
+                counts = deltas.setdefault(scope, {})
+                counts[_COUNT_JOBS] = counts.get(_COUNT_JOBS, 0) + 1
+                counts[_status_count(job.status)] = counts.get(_status_count(job.status), 0) + 1
+        owners = sorted({job.owner for job in jobs})
+        items.extend(self._counter_updates(deltas, new_owners=owners))
+        try:
+            await self._transact(items)
+        except _ConditionFailed:
+            raise StorageError("a job with one of these ids already exists") from None
+
+    async def get_job(self, job_id: str) -> Job | None:
+        item = await self._get_item(self._jobs, job_id)
+        return _job_from(item) if item else None
+
+    async def claim_job(self, job_id: str, now: datetime, lease_seconds: float) -> Job | None:
+        item = await self._get_item(self._jobs, job_id)
+        job = _job_from(item) if item else None
+        if item is None or job is None:
+            return None
+        lease_expired = (
+            job.status is JobStatus.PROCESSING
+            and job.started_at is not None
+            and job.started_at + timedelta(seconds=lease_seconds) <= now
+        )
+        if job.status is not JobStatus.PENDING and not lease_expired:
+            return None
+        claimed = job.model_copy(
+            update={
+                "status": JobStatus.PROCESSING,
+                "started_at": now,
+                "updated_at": now,
+                "attempts": job.attempts + 1,
+            }
+        )
+        try:
+            await self._replace_job(job, claimed, int(item["rev"]["N"]))
+        except _ConditionFailed:
+            # Another worker claimed (or someone cancelled) between our read and write: they won.
+            return None
+        return claimed
+
+    async def complete_job(self, job_id: str, generation: Generation, now: datetime) -> bool:
+        put_generation = True
+        for _ in range(_TRANSITION_ATTEMPTS):
+            item = await self._get_item(self._jobs, job_id)
+            job = _job_from(item) if item else None
+            if item is None or job is None or job.status is not JobStatus.PROCESSING:
+                return False
+            done = job.model_copy(
+                update={
+                    "status": JobStatus.COMPLETED,
+                    "completed_at": now,
+                    "updated_at": now,
+                    "provider": generation.provider,
+                    "image": generation.image,
+                    "error_code": None,
+                    "error_message": None,
+                }
+            )
+            existing = await self._get_item(self._generations, job_id)
+            # The generation write is conditional too: at most one record per job, ever.
+            put_generation = existing is None
+            try:
+                await self._replace_job(
+                    job, done, int(item["rev"]["N"]), generation=generation if put_generation else None
+                )
+            except _ConditionFailed:
+                continue
+            return True
+        return False
+
+    async def fail_job(self, job_id: str, reason: str, message: str, now: datetime) -> bool:
+        return await self._finish(
+            job_id, now, {"status": JobStatus.FAILED, "error_code": reason, "error_message": message}
+        )
+
+    async def cancel_job(self, job_id: str, now: datetime) -> Job | None:
+        await self._finish(job_id, now, {"status": JobStatus.CANCELLED, "error_code": "cancelled"})
+        return await self.get_job(job_id)
+
+    async def _finish(self, job_id: str, now: datetime, update: dict[str, Any]) -> bool:
+        # A pending job may be claimed between our read and write; that is no reason not to finish it.
+        for _ in range(_TRANSITION_ATTEMPTS):
+            item = await self._get_item(self._jobs, job_id)
+            job = _job_from(item) if item else None
+            if item is None or job is None or job.status in TERMINAL_STATUSES:
+                return False
+            finished = job.model_copy(update={**update, "completed_at": now, "updated_at": now})
+            try:
+                await self._replace_job(job, finished, int(item["rev"]["N"]))
+            except _ConditionFailed:
+                continue
+            return True
+        raise StorageError(f"job {job_id} kept changing; could not finish it")
+
+    async def release_job(self, job_id: str, now: datetime) -> bool:
+        item = await self._get_item(self._jobs, job_id)
+        job = _job_from(item) if item else None
+        if item is None or job is None or job.status is not JobStatus.PROCESSING:
+            return False
+        released = job.model_copy(update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now})
+        try:
+            await self._replace_job(job, released, int(item["rev"]["N"]))
+        except _ConditionFailed:
+            return False
+        return True
+
+    async def delete_generation(self, job_id: str) -> bool:
+        """Delete the record and forget the job's image in one transaction (the object is the caller's)."""
+        for _ in range(_TRANSITION_ATTEMPTS):
+            generation = await self._get_item(self._generations, job_id)
+            item = await self._get_item(self._jobs, job_id)
+            job = _job_from(item)
+            items: list[TransactWriteItemTypeDef] = []
+            if generation is not None:
+                owner = generation["owner"]["S"]
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self._generations,
+                            "Key": {schema.PARTITION_KEY: {"S": job_id}},
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
+                        }
+                    }
+                )
+                items.extend(
+                    self._counter_updates({owner: {_COUNT_GENERATIONS: -1}, None: {_COUNT_GENERATIONS: -1}})
+                )
+            if item is not None and job is not None and job.image is not None:
+                items.append(self._job_put(job.model_copy(update={"image": None}), int(item["rev"]["N"])))
+            if not items:
+                return False
+            try:
+                await self._transact(items)
+            except _ConditionFailed:
+                continue  # changed in between: look again
+            return generation is not None
+        raise StorageError(f"generation {job_id} kept changing; could not delete it")
+
+    def _job_put(self, job: Job, rev: int) -> TransactWriteItemTypeDef:
+        """Write `job` over revision `rev`, only if nobody wrote it since we read it."""
+        return {
+            "Put": {
+                "TableName": self._jobs,
+                "Item": _job_item(job, rev=rev + 1),
+                "ConditionExpression": "#rev = :rev",
+                "ExpressionAttributeNames": {"#rev": "rev"},
+                "ExpressionAttributeValues": {":rev": {"N": str(rev)}},
+            }
+        }
+
+    async def _replace_job(
+        self, before: Job, after: Job, rev: int, *, generation: Generation | None = None
+    ) -> None:
+        items: list[TransactWriteItemTypeDef] = [self._job_put(after, rev)]
+        deltas: dict[str | None, dict[str, int]] = {}
+        if before.status is not after.status:
+            for scope in (after.owner, None):
+                deltas[scope] = {_status_count(before.status): -1, _status_count(after.status): 1}
+        if generation is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._generations,
+                        "Item": _generation_item(generation),
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
+                    }
+                }
+            )
+            for scope in (generation.owner, None):
+                deltas.setdefault(scope, {})[_COUNT_GENERATIONS] = 1
+        items.extend(self._counter_updates(deltas))
+        await self._transact(items)
+
+    def _counter_updates(
+        self, deltas: Mapping[str | None, Mapping[str, int]], new_owners: Sequence[str] = ()
+    ) -> Iterator[TransactWriteItemTypeDef]:
+        """One Update per counter item (a transaction may touch an item once); None is 'everyone'."""
+        for scope, counts in deltas.items():
+            changes = {name: delta for name, delta in counts.items() if delta}
+            names = {f"#c{index}": name for index, name in enumerate(changes)}
+            values: dict[str, Any] = {
+                f":c{index}": {"N": str(delta)} for index, delta in enumerate(changes.values())
+            }
+            clauses = [f"#c{index} :c{index}" for index in range(len(changes))]
+            if scope is None and new_owners:
+                # The owner registry lets unfinished_job_ids query each owner's status partitions.
+                names["#owners"] = _OWNERS
+                values[":owners"] = {"SS": list(new_owners)}
+                clauses.append("#owners :owners")
+            if not clauses:
+                continue
+            yield {
+                "Update": {
+                    "TableName": self._jobs,
+                    "Key": {
+                        schema.PARTITION_KEY: {
+                            "S": COUNTS_ALL_KEY if scope is None else _owner_counts_key(scope)
+                        }
+                    },
+                    "UpdateExpression": "ADD " + ", ".join(clauses),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+
+    # ------------------------------------------------------------ reads
+
+    async def get_generation(self, job_id: str) -> Generation | None:
+        item = await self._get_item(self._generations, job_id)
+        return Generation.model_validate_json(item["body"]["S"]) if item and "body" in item else None
+
+    async def list_jobs(self, query: JobQuery) -> Page[Job]:
+        statuses = sorted(query.statuses or (), key=lambda status: status.value)
+        if query.owner is not None and len(statuses) == 1:
+            index, partition = (
+                schema.GSI_BY_OWNER_STATUS,
+                ("owner_status", owner_status_key(query.owner, statuses[0])),
+            )
+            status_filter: list[JobStatus] = []
+        elif query.owner is not None:
+            index, partition, status_filter = schema.GSI_BY_OWNER, ("owner", query.owner), statuses
+        else:
+            index, partition, status_filter = schema.GSI_BY_KIND, ("kind", KIND_JOB), statuses
+        plan = _QueryPlan(self._jobs, index, partition, query, status_filter)
+        items, next_cursor = await self._page(plan, Job)
+        total = await self._total(plan, query, _status_fields(statuses) if statuses else [_COUNT_JOBS])
+        return Page[Job](items=items, next_cursor=next_cursor, total_count=total)
+
+    async def list_generations(self, query: JobQuery) -> Page[Generation]:
+        if query.owner is not None:
+            index, partition = schema.GSI_BY_OWNER, ("owner", query.owner)
+        else:
+            index, partition = schema.GSI_BY_KIND, ("kind", KIND_GENERATION)
+        plan = _QueryPlan(self._generations, index, partition, query, [])
+        items, next_cursor = await self._page(plan, Generation)
+        total = await self._total(plan, query, [_COUNT_GENERATIONS])
+        return Page[Generation](items=items, next_cursor=next_cursor, total_count=total)
+
+    async def unfinished_job_ids(self) -> list[str]:
+        registry = await self._get_item(self._jobs, COUNTS_ALL_KEY)
+        owners = sorted(registry[_OWNERS]["SS"]) if registry and _OWNERS in registry else []
+        keys: list[tuple[str, str]] = []
+        for owner in owners:
+            for status in (JobStatus.PENDING, JobStatus.PROCESSING):
+                request: QueryInputTypeDef = {
+                    "TableName": self._jobs,
+                    "IndexName": schema.GSI_BY_OWNER_STATUS,
+                    "KeyConditionExpression": "#pk = :pk",
+                    "ExpressionAttributeNames": {"#pk": "owner_status"},
+                    "ExpressionAttributeValues": {":pk": {"S": owner_status_key(owner, status)}},
+                }
+                async for item in self._query_items(request):
+                    keys.append((item[schema.SORT_ATTRIBUTE]["S"], item[schema.PARTITION_KEY]["S"]))
+        return [job_id for _, job_id in sorted(keys)]
+
+    async def _query_items(self, request: QueryInputTypeDef) -> AsyncIterator[Item]:
+        """Every item of a Query, page after page."""
+        start: Any = None
+        while True:
+            page_request: QueryInputTypeDef = {**request, "ExclusiveStartKey": start} if start else request
+            response = await self._run(self._client.query, **page_request)
+            for item in response.get("Items", []):
+                yield item
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    async def _page(self, plan: _QueryPlan, record: type[RecordT]) -> tuple[list[RecordT], str | None]:
+        wanted = plan.query.offset + plan.query.limit + 1
+        request = plan.request(paged=True)
+        if request is None:
+            return [], None
+        # Without a filter every read item counts, so read exactly what the page needs; with one, read
+        # in larger steps until enough items pass it.
+        request["Limit"] = wanted if "FilterExpression" not in request else max(wanted, 100)
+        collected: list[Item] = []
+        async for item in self._query_items(request):
+            if plan.cursor_key is not None and item[schema.SORT_ATTRIBUTE]["S"] >= plan.cursor_key:
+                continue
+            collected.append(item)
+            if len(collected) >= wanted:
+                break
+        window = collected[plan.query.offset :]
+        records = [record.model_validate_json(item["body"]["S"]) for item in window[: plan.query.limit]]
+        next_cursor = None
+        if len(window) > plan.query.limit and records:
+            next_cursor = encode_cursor(records[-1].created_at, records[-1].job_id)
+        return records, next_cursor
+
+    async def _total(self, plan: _QueryPlan, query: JobQuery, fields: Sequence[str]) -> int | None:
+        if (
+            query.model is None
+            and query.created_after is None
+            and query.created_before is None
+            and not query.prompt_contains
+        ):
+            key = COUNTS_ALL_KEY if query.owner is None else _owner_counts_key(query.owner)
+            item = await self._get_item(self._jobs, key)
+            return sum(int(item[field]["N"]) for field in fields if item and field in item)
+        request = plan.request(paged=False)
+        if request is None:
+            return 0
+        request["Select"] = "COUNT"
+        total = 0
+        start: Any = None
+        for _ in range(COUNT_QUERY_MAX_PAGES):
+            page_request: QueryInputTypeDef = {**request, "ExclusiveStartKey": start} if start else request
+            response = await self._run(self._client.query, **page_request)
+            total += response.get("Count", 0)
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return total
+        return None
+
+
+class _QueryPlan:
+    """One list request as a DynamoDB Query: index, partition, sort-key range and filter."""
+
+    def __init__(
+        self,
+        table: str,
+        index: str,
+        partition: tuple[str, str],
+        query: JobQuery,
+        statuses: Sequence[JobStatus],
+    ) -> None:
+        self.table = table
+        self.index = index
+        self.partition = partition
+        self.query = query
+        self.statuses = statuses
+        self.cursor_key = cursor_sort_key(query.cursor) if query.cursor else None
+
+    def request(self, *, paged: bool) -> QueryInputTypeDef | None:
+        """The Query, or None when the range is empty. `paged` applies the cursor (counts ignore it)."""
+        names = {"#pk": self.partition[0]}
+        values: dict[str, Any] = {":pk": {"S": self.partition[1]}}
+        # Keys are '<fixed-width time>#<id>', so a bare time string sorts before every key of that
+        # instant and time + '$' after them ('$' follows '#'): strict time bounds become inclusive
+        # key bounds that no key can equal.
+        low = format_time(self.query.created_after) + "$" if self.query.created_after else None
+        high = format_time(self.query.created_before) if self.query.created_before else None
+        if paged and self.cursor_key is not None and (high is None or self.cursor_key < high):
+            # Inclusive of the cursor's own key; _page drops it. A key bound (rather than
+            # ExclusiveStartKey) stays valid when the cursor's item changed status or was deleted.
+            high = self.cursor_key
+        condition = "#pk = :pk"
+        if low is not None or high is not None:
+            names["#sk"] = schema.SORT_ATTRIBUTE  # DynamoDB rejects unused names
+        if low is not None and high is not None:
+            if low > high:
+                return None
+            condition += " AND #sk BETWEEN :low AND :high"
+            values.update({":low": {"S": low}, ":high": {"S": high}})
+        elif low is not None:
+            condition += " AND #sk >= :low"
+            values[":low"] = {"S": low}
+        elif high is not None:
+            condition += " AND #sk <= :high"
+            values[":high"] = {"S": high}
+
+        filters: list[str] = []
+        if self.statuses:
+            names["#status"] = "status"
+            placeholders = []
+            for index, status in enumerate(self.statuses):
+                values[f":s{index}"] = {"S": status.value}
+                placeholders.append(f":s{index}")
+            filters.append(f"#status IN ({', '.join(placeholders)})")
+        if self.query.model:
+            names["#model"] = "model"
+            values[":model"] = {"S": self.query.model}
+            filters.append("#model = :model")
+        if self.query.prompt_contains:
+            names["#prompt"] = "prompt_lower"
+            values[":prompt"] = {"S": self.query.prompt_contains.lower()}
+            filters.append("contains(#prompt, :prompt)")
+
+        request: QueryInputTypeDef = {
+            "TableName": self.table,
+            "IndexName": self.index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        return request
+
+
+# ---------------------------------------------------------------- items
+
+
+def _status_fields(statuses: Iterable[JobStatus]) -> list[str]:
+    return [_status_count(status) for status in statuses]
+
+
+def _job_item(job: Job, *, rev: int) -> Item:
+    return {
+        schema.PARTITION_KEY: {"S": job.job_id},
+        "kind": {"S": KIND_JOB},
+        "owner": {"S": job.owner},
+        "owner_status": {"S": owner_status_key(job.owner, job.status)},
+        "status": {"S": job.status.value},
+        "model": {"S": job.model},
+        "prompt_lower": {"S": job.prompt.lower()},
+        schema.SORT_ATTRIBUTE: {"S": sort_key(job.created_at, job.job_id)},
+        "created_at": {"S": format_time(job.created_at)},
+        "updated_at": {"S": format_time(job.updated_at)},
+        "rev": {"N": str(rev)},
+        "body": {"S": job.model_dump_json()},
+    }
+
+
+def _generation_item(generation: Generation) -> Item:
+    return {
+        schema.PARTITION_KEY: {"S": generation.job_id},
+        "kind": {"S": KIND_GENERATION},
+        "owner": {"S": generation.owner},
+        "model": {"S": generation.model},
+        "prompt_lower": {"S": generation.prompt.lower()},
+        schema.SORT_ATTRIBUTE: {"S": sort_key(generation.created_at, generation.job_id)},
+        "created_at": {"S": format_time(generation.created_at)},
+        "body": {"S": generation.model_dump_json()},
+    }
+
+
+def _job_from(item: Item | None) -> Job | None:
+    # Counter items share the table; they have no body and are never jobs.
+    if not item or "body" not in item or item.get("kind", {}).get("S") != KIND_JOB:
+        return None
+    return Job.model_validate_json(item["body"]["S"])
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _translate_errors(fn: Callable[..., R], **kwargs: Any) -> R:
+    try:
+        return fn(**kwargs)
+    except ClientError as exc:
+        raise StorageError(f"job store request failed: {_describe(exc)}") from None
+    except BotoCoreError as exc:
+        raise StorageError(f"job store unreachable: {exc}") from None
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _describe(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return f"{error.get('Code', 'error')}: {error.get('Message', '')}"
+
+
+def _cancellation_codes(exc: ClientError) -> dict[int, str]:
+    """Why each item of a cancelled transaction failed, by position ('None' items were fine)."""
+    if _error_code(exc) != "TransactionCanceledException":
+        return {}
+    reasons: list[Mapping[str, Any]] = exc.response.get("CancellationReasons") or []  # type: ignore[assignment]
+    return {
+        index: str(reason["Code"])
+        for index, reason in enumerate(reasons)
+        if reason.get("Code") not in (None, "None")
+    }

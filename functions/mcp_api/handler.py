@@ -1,0 +1,70 @@
+"""Lambda entry for the MCP API: API Gateway (HTTP API v2 or REST API v1) -> Mangum -> MCP Streamable HTTP.
+
+Adapters and the MCP server are built once per container; each invocation gets a fresh transport app
+(see imagegen.runtime.aws_api for why). The bearer tokens come from the secret, cached by Powertools
+parameters, so a rotated token applies within the cache's max age.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mcp.server.mcpserver import MCPServer
+
+from imagegen.mcp.server import build_mcp_server
+from imagegen.runtime.aws import AwsRuntime, AwsSettings, container_loop
+from imagegen.runtime.aws_api import Stopwatch, invoke, result_summary, rpc_summary
+from imagegen.runtime.aws_observability import configure_logging, log_context
+
+SERVICE = "mcp_api"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+configure_logging(logger)
+
+
+@lru_cache(maxsize=1)
+def runtime() -> AwsRuntime:
+    return AwsRuntime(AwsSettings())
+
+
+@lru_cache(maxsize=1)
+def server() -> MCPServer:
+    return build_mcp_server(runtime().app_context())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    watch = Stopwatch()
+    summary = rpc_summary(event)
+    job_ids = summary.get("job_ids") or []
+    settings = runtime().settings
+    container_loop()  # Mangum runs on the thread's current loop; keep it the same one across invocations
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    with log_context(job_id=",".join(job_ids) if job_ids else None, correlation_id=request_id):
+        response = invoke(
+            server(),
+            runtime().keyring(),
+            event,
+            context,
+            allowed_hosts=settings.allowed_hosts,
+            allowed_origins=settings.allowed_origins,
+        )
+        outcome = result_summary(response)
+        created = [job_id for job_id in outcome.pop("job_ids", []) if job_id not in job_ids]
+        logger.info(
+            "request handled",
+            extra={
+                **summary,
+                **outcome,
+                "status": response.get("statusCode"),
+                "duration_ms": watch.milliseconds,
+                **({"job_ids": [*job_ids, *created]} if created else {}),
+            },
+        )
+    return response
