@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from starlette.applications import Starlette
 
 from imagegen.adapters.preview_provider import PreviewProvider
 from imagegen.ports import ImageProvider
@@ -34,15 +35,20 @@ class LocalServer:
     def mcp_url(self) -> str:
         return f"{self.url}/mcp"
 
-    @asynccontextmanager
-    async def client(
+    def client(
         self, token: str | None = None, mode: str = "legacy", **kwargs: Any
-    ) -> AsyncIterator[Client]:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
-        async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120)) as http:
-            transport = streamable_http_client(self.mcp_url, http_client=http)
-            async with Client(transport, mode=mode, **kwargs) as client:
-                yield client
+    ) -> AbstractAsyncContextManager[Client]:
+        return connect(self.mcp_url, token or self.token, mode=mode, **kwargs)
+
+
+@asynccontextmanager
+async def connect(mcp_url: str, token: str, mode: str = "legacy", **kwargs: Any) -> AsyncIterator[Client]:
+    """The real `mcp` client over Streamable HTTP with a bearer token, for any running server."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120)) as http:
+        transport = streamable_http_client(mcp_url, http_client=http)
+        async with Client(transport, mode=mode, **kwargs) as client:
+            yield client
 
 
 @contextmanager
@@ -51,8 +57,10 @@ def local_server(
     *,
     provider: ImageProvider | None = None,
     keyring: KeyRing | None = None,
+    wrap_app: Callable[[Starlette], Any] | None = None,
     **overrides: Any,
 ) -> Iterator[LocalServer]:
+    """Serve the local app on a free port; `wrap_app` may put ASGI middleware around it (benchmarks)."""
     port = overrides.pop("port", None) or free_port()
     settings = LocalSettings(
         host="127.0.0.1",
@@ -64,5 +72,5 @@ def local_server(
     )
     runtime = LocalRuntime(settings, provider or PreviewProvider(latency_seconds=0.05))
     app = create_local_app(runtime, keyring or KeyRing.from_settings(TOKEN, None))
-    with serve_in_thread(app, port) as url:
+    with serve_in_thread(wrap_app(app) if wrap_app else app, port) as url:
         yield LocalServer(url=url, token=TOKEN, runtime=runtime, settings=settings)

@@ -1,0 +1,1 @@
+"""Deliberately naive implementations that figures compare the real ones against."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the figure modules: instrumented providers and stores, helper processes."""
