@@ -55,7 +55,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             allowed_hosts=settings.allowed_hosts,
             allowed_origins=settings.allowed_origins,
         )
-        outcome = result_summary(response)
+        # Only tool calls create or name jobs; re-parsing other answers (a tools/list) would cost for nothing.
+        outcome = result_summary(response) if summary.get("rpc_method") == "tools/call" else {}
         created = [job_id for job_id in outcome.pop("job_ids", []) if job_id not in job_ids]
         logger.info(
             "request handled",

@@ -29,6 +29,7 @@ from mcp_types import (
     TextContent,
     ToolAnnotations,
 )
+from mcp_types import Tool as MCPTool
 from pydantic import AnyUrl, BaseModel, Field
 
 from imagegen import __version__
@@ -84,11 +85,23 @@ class AppContext:
 
 
 class ImagegenMCPServer(MCPServer):
-    """MCPServer whose image resources carry the image's real content type.
+    """MCPServer whose image resources carry the image's real content type, and whose tool list is cached.
 
     The SDK gives every read of a resource template the template's one MIME type; our images are PNG,
-    JPEG or WebP depending on the model, so the type is taken from the bytes.
+    JPEG or WebP depending on the model, so the type is taken from the bytes. The tool list is fixed once
+    `build_mcp_server` returns, so it is rendered once per process instead of on every tools/list.
     """
+
+    _tools_cache: list[MCPTool] | None = None
+
+    def add_tool(self, *args: Any, **kwargs: Any) -> None:
+        self._tools_cache = None
+        super().add_tool(*args, **kwargs)
+
+    async def list_tools(self) -> list[MCPTool]:
+        if self._tools_cache is None:
+            self._tools_cache = await super().list_tools()
+        return self._tools_cache
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[Any, Any] | None = None
