@@ -52,7 +52,10 @@ class Page(BaseModel, Generic[T]):
 @runtime_checkable
 class JobStore(Protocol):
     async def create_jobs(self, jobs: Sequence[Job]) -> None:
-        """Insert new jobs atomically (all or none)."""
+        """Insert new jobs atomically (all or none): at most MAX_BATCH (20), what one generate call makes.
+
+        A job id that exists already raises StorageError and inserts nothing.
+        """
 
     async def get_job(self, job_id: str) -> Job | None: ...
 

@@ -216,6 +216,31 @@ async def test_cursor_pages_return_every_job_exactly_once_despite_new_inserts(jo
     assert pages == 4
 
 
+async def test_120_generations_page_exactly_once_while_new_ones_complete(job_store: JobStore) -> None:
+    async def complete(jobs: list[object]) -> None:
+        await job_store.create_jobs(jobs)  # type: ignore[arg-type]
+        for job in jobs:
+            await job_store.claim_job(job.job_id, T0, LEASE)  # type: ignore[attr-defined]
+            await job_store.complete_job(job.job_id, make_generation(job), T0)  # type: ignore[arg-type, attr-defined]
+
+    originals = [make_job(created_at=T0 + timedelta(milliseconds=i)) for i in range(120)]
+    for start in range(0, 120, 20):  # one generate call creates at most 20 jobs
+        await complete(originals[start : start + 20])  # type: ignore[arg-type]
+
+    seen: list[str] = []
+    cursor = None
+    for page_number in range(100):
+        page = await job_store.list_generations(JobQuery(owner="alice", limit=13, cursor=cursor))
+        seen += [generation.job_id for generation in page.items]
+        await complete([make_job(created_at=T0 + timedelta(hours=1, seconds=page_number))])
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert len(seen) == len(set(seen)) == 120
+    assert seen == [job.job_id for job in reversed(originals)]
+
+
 async def test_offset_skips_items(job_store: JobStore) -> None:
     jobs = [make_job(created_at=T0 + timedelta(seconds=i)) for i in range(5)]
     await job_store.create_jobs(jobs)
