@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
 from imagegen.domain.errors import StorageError
-from imagegen.domain.models import TERMINAL_STATUSES, Generation, Job, JobStatus
+from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.ports import JobQuery, Page
 
 _SCHEMA = """
@@ -109,44 +109,14 @@ class SqliteJobStore:
             return self._read_job(self._db, job_id)
 
     async def claim_job(self, job_id: str, now: datetime, lease_seconds: float) -> Job | None:
-        with self._transaction() as db:
-            job = self._read_job(db, job_id)
-            if job is None:
-                return None
-            lease_expired = (
-                job.status is JobStatus.PROCESSING
-                and job.started_at is not None
-                and job.started_at + timedelta(seconds=lease_seconds) <= now
-            )
-            if job.status is not JobStatus.PENDING and not lease_expired:
-                return None
-            claimed = job.model_copy(
-                update={
-                    "status": JobStatus.PROCESSING,
-                    "started_at": now,
-                    "updated_at": now,
-                    "attempts": job.attempts + 1,
-                }
-            )
-            self._write_job(db, claimed)
-            return claimed
+        return self._transition(job_id, lambda job: job.claimed(now, lease_seconds))
 
     async def complete_job(self, job_id: str, generation: Generation, now: datetime) -> bool:
         with self._transaction() as db:
             job = self._read_job(db, job_id)
-            if job is None or job.status is not JobStatus.PROCESSING:
+            done = job.completed(generation, now) if job else None
+            if done is None:
                 return False
-            done = job.model_copy(
-                update={
-                    "status": JobStatus.COMPLETED,
-                    "completed_at": now,
-                    "updated_at": now,
-                    "provider": generation.provider,
-                    "image": generation.image,
-                    "error_code": None,
-                    "error_message": None,
-                }
-            )
             self._write_job(db, done)
             db.execute(
                 "INSERT OR IGNORE INTO generations (job_id, owner, model, prompt, created_at, sort_key, body) "
@@ -164,41 +134,30 @@ class SqliteJobStore:
             return True
 
     async def fail_job(self, job_id: str, reason: str, message: str, now: datetime) -> bool:
-        return self._finish(
-            job_id,
-            now,
-            {"status": JobStatus.FAILED, "error_code": reason, "error_message": message},
-        )
+        return self._transition(job_id, lambda job: job.failed(reason, message, now)) is not None
 
     async def cancel_job(self, job_id: str, now: datetime) -> Job | None:
-        self._finish(job_id, now, {"status": JobStatus.CANCELLED, "error_code": "cancelled"})
+        self._transition(job_id, lambda job: job.cancelled(now))
         return await self.get_job(job_id)
 
-    def _finish(self, job_id: str, now: datetime, update: dict[str, Any]) -> bool:
-        with self._transaction() as db:
-            job = self._read_job(db, job_id)
-            if job is None or job.status in TERMINAL_STATUSES:
-                return False
-            self._write_job(db, job.model_copy(update={**update, "completed_at": now, "updated_at": now}))
-            return True
-
     async def release_job(self, job_id: str, now: datetime) -> bool:
+        return self._transition(job_id, lambda job: job.released(now)) is not None
+
+    def _transition(self, job_id: str, change: Callable[[Job], Job | None]) -> Job | None:
+        """Apply a domain transition atomically; None when the job is missing or the transition does not apply."""
         with self._transaction() as db:
             job = self._read_job(db, job_id)
-            if job is None or job.status is not JobStatus.PROCESSING:
-                return False
-            self._write_job(
-                db,
-                job.model_copy(update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now}),
-            )
-            return True
+            changed = change(job) if job else None
+            if changed is not None:
+                self._write_job(db, changed)
+            return changed
 
     async def delete_generation(self, job_id: str) -> bool:
         with self._transaction() as db:
             deleted = db.execute("DELETE FROM generations WHERE job_id = ?", (job_id,)).rowcount > 0
             job = self._read_job(db, job_id)
             if job is not None and job.image is not None:
-                self._write_job(db, job.model_copy(update={"image": None}))
+                self._write_job(db, job.without_image())
             return deleted
 
     # ------------------------------------------------------------ reads

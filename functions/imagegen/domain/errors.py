@@ -21,10 +21,6 @@ class JobNotFound(ImagegenError):
         self.job_id = job_id
 
 
-class InvalidTransition(ImagegenError):
-    """A job was asked to move to a state its current state does not allow."""
-
-
 class ReasonCode(StrEnum):
     """Stable reason codes stored on failed jobs. Clients and dashboards may match on them."""
 

@@ -8,13 +8,11 @@ stores can partition by client.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from imagegen.domain.errors import InvalidTransition
 
 
 class JobStatus(StrEnum):
@@ -41,11 +39,6 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
 }
-
-
-def ensure_transition(current: JobStatus, target: JobStatus) -> None:
-    if target not in ALLOWED_TRANSITIONS[current]:
-        raise InvalidTransition(f"a {current.value} job cannot become {target.value}")
 
 
 class GenerationParams(BaseModel):
@@ -101,6 +94,64 @@ class Job(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status.is_terminal
+
+    # Transitions. Each returns the job as it becomes, or None when the transition does not apply; the
+    # stores only make the read-check-write atomic (a transaction in SQLite, a conditional write in
+    # DynamoDB), so every store moves jobs through exactly the same state machine.
+
+    def claimed(self, now: datetime, lease_seconds: float) -> Job | None:
+        """Pending, or processing by a worker whose lease has expired -> processing."""
+        lease_expired = (
+            self.status is JobStatus.PROCESSING
+            and self.started_at is not None
+            and self.started_at + timedelta(seconds=lease_seconds) <= now
+        )
+        if self.status is not JobStatus.PENDING and not lease_expired:
+            return None
+        return self.model_copy(
+            update={
+                "status": JobStatus.PROCESSING,
+                "started_at": now,
+                "updated_at": now,
+                "attempts": self.attempts + 1,
+            }
+        )
+
+    def completed(self, generation: Generation, now: datetime) -> Job | None:
+        if self.status is not JobStatus.PROCESSING:
+            return None
+        return self.model_copy(
+            update={
+                "status": JobStatus.COMPLETED,
+                "completed_at": now,
+                "updated_at": now,
+                "provider": generation.provider,
+                "image": generation.image,
+                "error_code": None,
+                "error_message": None,
+            }
+        )
+
+    def failed(self, reason: str, message: str, now: datetime) -> Job | None:
+        return self._finished(JobStatus.FAILED, now, reason, message)
+
+    def cancelled(self, now: datetime) -> Job | None:
+        return self._finished(JobStatus.CANCELLED, now, "cancelled", None)
+
+    def _finished(self, status: JobStatus, now: datetime, code: str, message: str | None) -> Job | None:
+        if self.is_terminal:
+            return None
+        update = {"status": status, "error_code": code, "completed_at": now, "updated_at": now}
+        return self.model_copy(update=update if message is None else {**update, "error_message": message})
+
+    def released(self, now: datetime) -> Job | None:
+        """processing -> pending, for a retry after a transient failure."""
+        if self.status is not JobStatus.PROCESSING:
+            return None
+        return self.model_copy(update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now})
+
+    def without_image(self) -> Job:
+        return self.model_copy(update={"image": None})
 
 
 class Generation(BaseModel):

@@ -35,7 +35,7 @@ from imagegen.mcp.server import AppContext
 from imagegen.ports import Clock, ImageProvider
 from imagegen.runtime.aws_observability import current_correlation_id
 from imagegen.runtime.providers import select_provider
-from imagegen.services.jobs import JobService
+from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.worker import WorkerService
 from imagegen.settings import ServiceSettings, WorkersAISettings
 from imagegen.web.auth import KeyRing, parse_token_map
@@ -191,15 +191,7 @@ class AwsRuntime:
         self.store = DynamoDBJobStore(settings.jobs_table, settings.generations_table, self.dynamodb)
         self.queue = SqsJobQueue(settings.queue_url, self.sqs, correlation=current_correlation_id)
         self.watcher = PollingWatcher(settings.poll_interval_seconds)
-        self.jobs = JobService(
-            self.store,
-            self.queue,
-            self.watcher,
-            self.clock,
-            default_wait_seconds=settings.wait_timeout_seconds,
-            max_wait_seconds=settings.wait_timeout_seconds,
-            progress_interval_seconds=settings.progress_interval_seconds,
-        )
+        self.jobs = build_job_service(settings, self.store, self.queue, self.watcher, self.clock)
         self._lock = threading.Lock()
         self._keyring: _Credentialed[KeyRing] | None = None
         self._images: _Credentialed[R2ImageStore] | None = None
@@ -272,14 +264,8 @@ class AwsRuntime:
         provider: ImageProvider = select_provider(
             self.workers_ai_settings(secrets), self.settings.preview_latency_seconds
         )
-        worker = WorkerService(
-            self.store,
-            self.images(),
-            provider,
-            self.watcher,
-            self.clock,
-            lease_seconds=self.settings.job_lease_seconds,
-            max_attempts=self.settings.max_attempts,
+        worker = build_worker_service(
+            self.settings, self.store, self.images(), provider, self.watcher, self.clock
         )
         with self._lock:
             self._worker = _Credentialed(fingerprint, worker)

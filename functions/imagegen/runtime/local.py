@@ -11,8 +11,7 @@ from imagegen.adapters.watchers import InProcessWatcher
 from imagegen.clock import SystemClock
 from imagegen.mcp.server import AppContext
 from imagegen.ports import Clock, ImageProvider
-from imagegen.services.jobs import JobService
-from imagegen.services.worker import WorkerService
+from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -28,23 +27,9 @@ class LocalRuntime:
         self.queue = InProcessQueue()
         self.watcher = InProcessWatcher()
         self.provider = provider
-        self.jobs = JobService(
-            self.store,
-            self.queue,
-            self.watcher,
-            self.clock,
-            default_wait_seconds=settings.wait_timeout_seconds,
-            max_wait_seconds=settings.wait_timeout_seconds,
-            progress_interval_seconds=settings.progress_interval_seconds,
-        )
-        self.worker = WorkerService(
-            self.store,
-            self.images,
-            provider,
-            self.watcher,
-            self.clock,
-            lease_seconds=settings.job_lease_seconds,
-            max_attempts=settings.max_attempts,
+        self.jobs = build_job_service(settings, self.store, self.queue, self.watcher, self.clock)
+        self.worker = build_worker_service(
+            settings, self.store, self.images, provider, self.watcher, self.clock
         )
         self.pool = LocalWorkerPool(self.queue, self.worker, concurrency=settings.worker_concurrency)
         self.context = AppContext(jobs=self.jobs, images=self.images, provider_name=provider.name)

@@ -19,7 +19,7 @@ import functools
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from imagegen.adapters.aws import schema
 from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
 from imagegen.domain.errors import StorageError
-from imagegen.domain.models import TERMINAL_STATUSES, Generation, Job, JobStatus
+from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.ports import JobQuery, Page
 
 if TYPE_CHECKING:
@@ -161,23 +161,9 @@ class DynamoDBJobStore:
     async def claim_job(self, job_id: str, now: datetime, lease_seconds: float) -> Job | None:
         item = await self._get_item(self._jobs, job_id)
         job = _job_from(item) if item else None
-        if item is None or job is None:
+        claimed = job.claimed(now, lease_seconds) if job else None
+        if item is None or job is None or claimed is None:
             return None
-        lease_expired = (
-            job.status is JobStatus.PROCESSING
-            and job.started_at is not None
-            and job.started_at + timedelta(seconds=lease_seconds) <= now
-        )
-        if job.status is not JobStatus.PENDING and not lease_expired:
-            return None
-        claimed = job.model_copy(
-            update={
-                "status": JobStatus.PROCESSING,
-                "started_at": now,
-                "updated_at": now,
-                "attempts": job.attempts + 1,
-            }
-        )
         try:
             await self._replace_job(job, claimed, int(item["rev"]["N"]))
         except _ConditionFailed:
@@ -190,19 +176,9 @@ class DynamoDBJobStore:
         for _ in range(_TRANSITION_ATTEMPTS):
             item = await self._get_item(self._jobs, job_id)
             job = _job_from(item) if item else None
-            if item is None or job is None or job.status is not JobStatus.PROCESSING:
+            done = job.completed(generation, now) if job else None
+            if item is None or job is None or done is None:
                 return False
-            done = job.model_copy(
-                update={
-                    "status": JobStatus.COMPLETED,
-                    "completed_at": now,
-                    "updated_at": now,
-                    "provider": generation.provider,
-                    "image": generation.image,
-                    "error_code": None,
-                    "error_message": None,
-                }
-            )
             existing = await self._get_item(self._generations, job_id)
             # The generation write is conditional too: at most one record per job, ever.
             put_generation = existing is None
@@ -216,22 +192,20 @@ class DynamoDBJobStore:
         return False
 
     async def fail_job(self, job_id: str, reason: str, message: str, now: datetime) -> bool:
-        return await self._finish(
-            job_id, now, {"status": JobStatus.FAILED, "error_code": reason, "error_message": message}
-        )
+        return await self._finish(job_id, lambda job: job.failed(reason, message, now))
 
     async def cancel_job(self, job_id: str, now: datetime) -> Job | None:
-        await self._finish(job_id, now, {"status": JobStatus.CANCELLED, "error_code": "cancelled"})
+        await self._finish(job_id, lambda job: job.cancelled(now))
         return await self.get_job(job_id)
 
-    async def _finish(self, job_id: str, now: datetime, update: dict[str, Any]) -> bool:
+    async def _finish(self, job_id: str, finish: Callable[[Job], Job | None]) -> bool:
         # A pending job may be claimed between our read and write; that is no reason not to finish it.
         for _ in range(_TRANSITION_ATTEMPTS):
             item = await self._get_item(self._jobs, job_id)
             job = _job_from(item) if item else None
-            if item is None or job is None or job.status in TERMINAL_STATUSES:
+            finished = finish(job) if job else None
+            if item is None or job is None or finished is None:
                 return False
-            finished = job.model_copy(update={**update, "completed_at": now, "updated_at": now})
             try:
                 await self._replace_job(job, finished, int(item["rev"]["N"]))
             except _ConditionFailed:
@@ -242,9 +216,9 @@ class DynamoDBJobStore:
     async def release_job(self, job_id: str, now: datetime) -> bool:
         item = await self._get_item(self._jobs, job_id)
         job = _job_from(item) if item else None
-        if item is None or job is None or job.status is not JobStatus.PROCESSING:
+        released = job.released(now) if job else None
+        if item is None or job is None or released is None:
             return False
-        released = job.model_copy(update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now})
         try:
             await self._replace_job(job, released, int(item["rev"]["N"]))
         except _ConditionFailed:
@@ -274,7 +248,7 @@ class DynamoDBJobStore:
                     self._counter_updates({owner: {_COUNT_GENERATIONS: -1}, None: {_COUNT_GENERATIONS: -1}})
                 )
             if item is not None and job is not None and job.image is not None:
-                items.append(self._job_put(job.model_copy(update={"image": None}), int(item["rev"]["N"])))
+                items.append(self._job_put(job.without_image(), int(item["rev"]["N"])))
             if not items:
                 return False
             try:

@@ -1,0 +1,126 @@
+"""The job state machine: every store applies these transitions, so they are tested once, here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imagegen.domain.cursor import decode_cursor, encode_cursor
+from imagegen.domain.errors import InvalidRequest
+from imagegen.domain.image_format import detect_image_format
+from imagegen.domain.models import ALLOWED_TRANSITIONS, JobStatus
+from imagegen.domain.validation import parse_status_filter, validate_job_id, validate_prompt
+from tests.support.builders import T0, make_generation, make_job
+
+
+def test_pending_job_is_claimed_once_and_counts_the_attempt() -> None:
+    claimed = make_job().claimed(T0, lease_seconds=60)
+
+    assert claimed is not None
+    assert (claimed.status, claimed.attempts, claimed.started_at) == (JobStatus.PROCESSING, 1, T0)
+    assert claimed.claimed(T0 + timedelta(seconds=59), lease_seconds=60) is None
+    reclaimed = claimed.claimed(T0 + timedelta(seconds=60), lease_seconds=60)
+    assert reclaimed is not None and reclaimed.attempts == 2
+
+
+def test_only_a_processing_job_completes_and_it_takes_the_image() -> None:
+    job = make_job()
+    generation = make_generation(job)
+    processing = job.claimed(T0, 60)
+    assert processing is not None
+
+    done = processing.completed(generation, T0)
+
+    assert job.completed(generation, T0) is None
+    assert done is not None and done.status is JobStatus.COMPLETED
+    assert (done.image, done.provider) == (generation.image, generation.provider)
+    assert done.without_image().image is None
+
+
+def test_finished_jobs_neither_fail_nor_cancel() -> None:
+    failed = make_job().failed("content_filtered", "flagged", T0)
+
+    assert failed is not None and (failed.error_code, failed.error_message) == ("content_filtered", "flagged")
+    assert failed.failed("provider_error", "again", T0) is None
+    assert failed.cancelled(T0) is None
+    cancelled = make_job().cancelled(T0)
+    assert cancelled is not None and cancelled.status is JobStatus.CANCELLED
+
+
+def test_release_returns_only_processing_jobs_to_pending() -> None:
+    processing = make_job().claimed(T0, 60)
+    assert processing is not None
+
+    released = processing.released(T0)
+
+    assert released is not None and (released.status, released.started_at) == (JobStatus.PENDING, None)
+    assert make_job().released(T0) is None
+
+
+def test_the_documented_transition_table_is_exactly_what_the_methods_do() -> None:
+    pending = make_job()
+    processing = pending.claimed(T0, 60)
+    assert processing is not None
+    expired = T0 + timedelta(hours=1)
+    starts = {
+        JobStatus.PENDING: pending,
+        JobStatus.PROCESSING: processing,
+        JobStatus.COMPLETED: processing.completed(make_generation(pending), T0),
+        JobStatus.FAILED: pending.failed("provider_error", "x", T0),
+        JobStatus.CANCELLED: pending.cancelled(T0),
+    }
+    for status, job in starts.items():
+        assert job is not None
+        results = [
+            job.claimed(expired, 60),
+            job.completed(make_generation(pending), T0),
+            job.failed("provider_error", "x", T0),
+            job.cancelled(T0),
+            job.released(T0),
+        ]
+        reached = {result.status for result in results if result is not None} - {status}
+        assert reached == ALLOWED_TRANSITIONS[status], status
+
+
+@given(st.datetimes(timezones=st.just(T0.tzinfo)), st.uuids())
+def test_cursor_round_trips(moment: object, job_id: object) -> None:
+    assert decode_cursor(encode_cursor(moment, str(job_id))) == (moment, str(job_id))  # type: ignore[arg-type]
+
+
+@given(st.text(max_size=40))
+def test_arbitrary_text_is_never_mistaken_for_a_cursor_or_job_id(text: str) -> None:
+    for check in (decode_cursor, validate_job_id):
+        try:
+            check(text)
+        except InvalidRequest:
+            continue
+
+
+@given(st.text(min_size=1, max_size=2048).filter(lambda text: text.strip()))
+def test_any_non_blank_prompt_within_the_limit_is_accepted(prompt: str) -> None:
+    assert validate_prompt(prompt) == prompt
+
+
+def test_status_filter_accepts_all_and_every_status() -> None:
+    assert parse_status_filter("all") is None
+    assert parse_status_filter("cancelled") == frozenset({JobStatus.CANCELLED})
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"\x89PNG\r\n\x1a\n....", "image/png"),
+        (b"\xff\xd8\xff\xe0....", "image/jpeg"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+    ],
+)
+def test_image_format_comes_from_magic_bytes(data: bytes, content_type: str) -> None:
+    detected = detect_image_format(data)
+    assert detected is not None and detected.content_type == content_type
+
+
+def test_html_is_not_an_image() -> None:
+    assert detect_image_format(b"<html>oops</html>") is None
