@@ -210,6 +210,41 @@ PROMPT_FIELD = _schema(
 )
 JOB_ID_FIELD = _schema("The job id returned by generate_image", format="uuid")
 
+# Argument types shared by several tools; the schema each one advertises is written once, here.
+Width = Annotated[int | None, _schema("Image width in pixels, for models that accept it (see list_models)")]
+Height = Annotated[int | None, _schema("Image height in pixels, for models that accept it (see list_models)")]
+Seed = Annotated[int | None, _schema("Seed for reproducible images, for models that accept it")]
+NegativePrompt = Annotated[str | None, _schema("What to keep out of the image, for models that accept it")]
+Steps = Annotated[
+    int | None, _schema("Diffusion steps; more is slower and finer. Bounds depend on the model")
+]
+Guidance = Annotated[float | None, _schema("How closely to follow the prompt, for models that accept it")]
+Limit = Annotated[int, _schema("Items per page (1-50)", minimum=1, maximum=MAX_LIST_LIMIT)]
+Offset = Annotated[int, _schema("Items to skip (prefer cursor)", minimum=0)]
+Cursor = Annotated[str | None, _schema("next_cursor from the previous page")]
+ModelFilter = Annotated[str | None, _schema("Only this model", enum=catalog.model_keys())]
+CreatedAfter = Annotated[str | None, _schema("Only after this ISO-8601 time", format="date-time")]
+CreatedBefore = Annotated[str | None, _schema("Only before this ISO-8601 time", format="date-time")]
+PromptContains = Annotated[str | None, _schema("Only prompts containing this text")]
+
+
+def _generation_params(
+    width: int | None,
+    height: int | None,
+    seed: int | None,
+    negative_prompt: str | None,
+    steps: int | None,
+    guidance: float | None,
+) -> dict[str, Any]:
+    return {
+        "width": width,
+        "height": height,
+        "seed": seed,
+        "negative_prompt": negative_prompt,
+        "steps": steps,
+        "guidance": guidance,
+    }
+
 
 def build_mcp_server(app: AppContext) -> MCPServer:
     history = app.history or HistoryService(app.jobs.store, app.images)
@@ -235,12 +270,6 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         minimum=0,
         maximum=app.jobs.max_wait_seconds,
     )
-    width_field = _schema("Image width in pixels, for models that accept it (see list_models)")
-    height_field = _schema("Image height in pixels, for models that accept it (see list_models)")
-    seed_field = _schema("Seed for reproducible images, for models that accept it")
-    negative_field = _schema("What to keep out of the image, for models that accept it")
-    steps_field = _schema("Diffusion steps; more is slower and finer. Bounds depend on the model")
-    guidance_field = _schema("How closely to follow the prompt, for models that accept it")
 
     async def submit(
         ctx: Context,
@@ -267,21 +296,14 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         prompt: Annotated[str, PROMPT_FIELD],
         model: Annotated[str, model_field] = catalog.DEFAULT_MODEL,
         count: Annotated[int, count_field] = 1,
-        width: Annotated[int | None, width_field] = None,
-        height: Annotated[int | None, height_field] = None,
-        seed: Annotated[int | None, seed_field] = None,
-        negative_prompt: Annotated[str | None, negative_field] = None,
-        steps: Annotated[int | None, steps_field] = None,
-        guidance: Annotated[float | None, guidance_field] = None,
+        width: Width = None,
+        height: Height = None,
+        seed: Seed = None,
+        negative_prompt: NegativePrompt = None,
+        steps: Steps = None,
+        guidance: Guidance = None,
     ) -> Annotated[CallToolResult, GenerateResult]:
-        params = {
-            "width": width,
-            "height": height,
-            "seed": seed,
-            "negative_prompt": negative_prompt,
-            "steps": steps,
-            "guidance": guidance,
-        }
+        params = _generation_params(width, height, seed, negative_prompt, steps, guidance)
         jobs = await submit(ctx, prompt, model, count, params)
         ids = [job.job_id for job in jobs]
         result = GenerateResult(
@@ -328,17 +350,13 @@ def build_mcp_server(app: AppContext) -> MCPServer:
     )
     async def list_generations(
         ctx: Context,
-        limit: Annotated[int, _schema("Items per page (1-50)", minimum=1, maximum=MAX_LIST_LIMIT)] = 10,
-        offset: Annotated[int, _schema("Items to skip (prefer cursor)", minimum=0)] = 0,
-        cursor: Annotated[str | None, _schema("next_cursor from the previous page")] = None,
-        model: Annotated[str | None, _schema("Only this model", enum=model_keys)] = None,
-        created_after: Annotated[
-            str | None, _schema("Only after this ISO-8601 time", format="date-time")
-        ] = None,
-        created_before: Annotated[
-            str | None, _schema("Only before this ISO-8601 time", format="date-time")
-        ] = None,
-        prompt_contains: Annotated[str | None, _schema("Only prompts containing this text")] = None,
+        limit: Limit = 10,
+        offset: Offset = 0,
+        cursor: Cursor = None,
+        model: ModelFilter = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+        prompt_contains: PromptContains = None,
     ) -> Annotated[CallToolResult, GenerationList]:
         with tool_errors():
             page = await app.jobs.list_generations(
@@ -371,17 +389,13 @@ def build_mcp_server(app: AppContext) -> MCPServer:
     async def list_jobs(
         ctx: Context,
         status: Annotated[str, _schema("Status filter", enum=list(STATUS_FILTERS))] = "all",
-        limit: Annotated[int, _schema("Items per page (1-50)", minimum=1, maximum=MAX_LIST_LIMIT)] = 10,
-        offset: Annotated[int, _schema("Items to skip (prefer cursor)", minimum=0)] = 0,
-        cursor: Annotated[str | None, _schema("next_cursor from the previous page")] = None,
-        model: Annotated[str | None, _schema("Only this model", enum=model_keys)] = None,
-        created_after: Annotated[
-            str | None, _schema("Only after this ISO-8601 time", format="date-time")
-        ] = None,
-        created_before: Annotated[
-            str | None, _schema("Only before this ISO-8601 time", format="date-time")
-        ] = None,
-        prompt_contains: Annotated[str | None, _schema("Only prompts containing this text")] = None,
+        limit: Limit = 10,
+        offset: Offset = 0,
+        cursor: Cursor = None,
+        model: ModelFilter = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+        prompt_contains: PromptContains = None,
     ) -> Annotated[CallToolResult, JobList]:
         with tool_errors():
             page = await app.jobs.list_jobs(
@@ -446,21 +460,14 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         model: Annotated[str, model_field] = catalog.DEFAULT_MODEL,
         timeout_seconds: Annotated[float | None, wait_field] = None,
         count: Annotated[int, count_field] = 1,
-        width: Annotated[int | None, width_field] = None,
-        height: Annotated[int | None, height_field] = None,
-        seed: Annotated[int | None, seed_field] = None,
-        negative_prompt: Annotated[str | None, negative_field] = None,
-        steps: Annotated[int | None, steps_field] = None,
-        guidance: Annotated[float | None, guidance_field] = None,
+        width: Width = None,
+        height: Height = None,
+        seed: Seed = None,
+        negative_prompt: NegativePrompt = None,
+        steps: Steps = None,
+        guidance: Guidance = None,
     ) -> Annotated[CallToolResult, WaitResult]:
-        params = {
-            "width": width,
-            "height": height,
-            "seed": seed,
-            "negative_prompt": negative_prompt,
-            "steps": steps,
-            "guidance": guidance,
-        }
+        params = _generation_params(width, height, seed, negative_prompt, steps, guidance)
         jobs = await submit(ctx, prompt, model, count, params)
         return await wait(ctx, [job.job_id for job in jobs], timeout_seconds)
 
