@@ -50,7 +50,7 @@ class ParamSpec(BaseModel):
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = None
-    default: Any = None
+    default: int | float | str | None = None
     wire_name: str | None = None
     multiple_of: int | None = None
     min_length: int | None = None
@@ -479,7 +479,7 @@ class ParamSummary(BaseModel):
     maximum: float | None = None
     min_length: int | None = None
     max_length: int | None = None
-    default: Any = None
+    default: int | float | str | None = None
 
 
 class ModelSummary(BaseModel):
