@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.syntax import Syntax
 
 from imagegen import __version__
 from imagegen.fakes.cli import register as register_fakes
@@ -80,8 +79,8 @@ def print_client_configs(mcp_url: str, token: str | None, is_new: bool, data_dir
     console.print(Panel(f"MCP endpoint: [bold]{mcp_url}[/]\nToken: [bold]{shown}[/]", title="imagegen"))
     for client, snippet in client_configs(mcp_url, shown).items():
         console.print(f"[bold cyan]{client}[/]")
-        lexer = "json" if snippet.startswith("{") else "bash"
-        console.print(Syntax(snippet, lexer, word_wrap=True, background_color="default"))
+        # Unwrapped and unstyled: a command broken across lines by the terminal width cannot be pasted.
+        console.print(snippet, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command()

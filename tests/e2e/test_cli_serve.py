@@ -24,7 +24,7 @@ def test_help_explains_the_commands() -> None:
 
 def test_serve_prints_token_and_configs_and_keeps_the_token(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "IMAGEGEN_DATA_DIR": str(tmp_path), "PORT": str(port), "COLUMNS": "200"}
+    env = {**os.environ, "IMAGEGEN_DATA_DIR": str(tmp_path), "PORT": str(port), "COLUMNS": "60"}
     for name in ("AUTH_TOKEN", "AUTH_TOKENS", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN"):
         env.pop(name, None)
     process = subprocess.Popen(
@@ -60,4 +60,7 @@ def test_serve_prints_token_and_configs_and_keeps_the_token(tmp_path: Path) -> N
     assert token in printed
     assert f"http://127.0.0.1:{port}/mcp" in printed
     assert "@modelcontextprotocol/inspector" in printed and "mcpServers" in printed
+    # Commands are printed on one line each, so they can be pasted whatever the terminal width.
+    inspector_line = next(line for line in printed.splitlines() if line.startswith("npx @modelcontextprotocol"))
+    assert inspector_line.endswith("--method tools/list") and token in inspector_line
     assert (tmp_path / "auth_token").stat().st_mode & 0o077 == 0
