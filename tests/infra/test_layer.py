@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -159,3 +161,23 @@ def test_given_a_real_build_then_the_layer_has_no_boto_and_fits_the_budget(tmp_p
     assert build.is_current(tmp_path)
     print(f"layer size: {result.size_bytes / 1_048_576:.1f} MiB unzipped")
     assert result.size_bytes <= build.SIZE_BUDGET_BYTES
+
+
+def test_given_the_handlers_then_they_import_without_the_local_only_packages() -> None:
+    # The layer leaves out the CLI's packages; a handler importing one would fail on its first cold start.
+    script = (
+        "import sys\n"
+        "class Blocked:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'typer', 'rich', 'moto', 'respx', 'pytest'}:\n"
+        "            raise ImportError('not in the Lambda layer: ' + name)\n"
+        "sys.meta_path.insert(0, Blocked())\n"
+        "import mcp_api.handler, image_worker.handler\n"
+    )
+    functions = REPO_ROOT / "functions"
+    env = {**os.environ, "PYTHONPATH": str(functions), "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
