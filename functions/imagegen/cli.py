@@ -19,6 +19,7 @@ from imagegen.runtime.providers import select_provider
 from imagegen.settings import LocalSettings, WorkersAISettings
 from imagegen.web.auth import KeyRing, generate_token
 from imagegen.web.client_config import client_configs
+from imagegen.web.logging import uvicorn_log_config
 
 app = typer.Typer(
     name="imagegen",
@@ -56,8 +57,10 @@ def resolve_token(settings: LocalSettings) -> tuple[str | None, bool]:
         return path.read_text().strip(), False
     token = generate_token()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(token + "\n")
-    path.chmod(0o600)
+    # Created owner-only from the first byte, never readable by others even for an instant.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token + "\n")
     return token, True
 
 
@@ -124,9 +127,12 @@ def _serve_local(settings: LocalSettings) -> None:
     from imagegen.web.local_app import MCP_PATH, create_local_app
 
     token, is_new = resolve_token(settings)
-    keyring = KeyRing.from_settings(
-        token, settings.auth_tokens.get_secret_value() if settings.auth_tokens else None
-    )
+    keyring = keyring_from(settings, token)
+    if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+        console.print(
+            "[yellow]warning:[/] bound to every interface but ALLOWED_HOSTS is empty: requests by any name "
+            "other than localhost get 421. Set ALLOWED_HOSTS=name:port[,...] and PUBLIC_BASE_URL."
+        )
     provider = select_provider(WorkersAISettings(), settings.preview_latency_seconds)
     runtime = LocalRuntime(settings, provider)
     print_client_configs(settings.base_url + MCP_PATH, token, is_new, settings.imagegen_data_dir)
@@ -136,6 +142,7 @@ def _serve_local(settings: LocalSettings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(),
         server_header=False,
     )
 

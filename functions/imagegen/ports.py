@@ -7,6 +7,7 @@ for the cloud (DynamoDB, SQS, R2, Workers AI). One contract test suite per port 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
@@ -102,11 +103,17 @@ class JobQueue(Protocol):
         """Hand jobs to the worker side in one batch operation."""
 
 
+class JobChanges(Protocol):
+    async def wait(self, timeout: float) -> None:
+        """Return when a watched job may have changed since the last call (or since subscribing),
+        or after `timeout` seconds."""
+
+
 class JobWatcher(Protocol):
     """Wakes waiters when a job changes. Locally an in-process signal; on AWS a short poll."""
 
-    async def wait_for_change(self, job_ids: Sequence[str], timeout: float) -> None:
-        """Return when any of the jobs may have changed, or after `timeout` seconds."""
+    def watch(self, job_ids: Sequence[str]) -> AbstractAsyncContextManager[JobChanges]:
+        """Subscribe to changes of these jobs for the duration of the block."""
 
     def notify(self, job_id: str) -> None:
         """Tell waiters this job changed (a no-op where changes cannot be observed in-process)."""

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+# A list setting written 'a,b,c' (or as a JSON list). NoDecode stops pydantic-settings from insisting on JSON.
+CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
 
 
 class WorkersAISettings(BaseSettings):
@@ -66,21 +80,14 @@ class LocalSettings(ServiceSettings):
     public_base_url: str | None = Field(
         default=None, description="Base URL image links use; defaults to http://HOST:PORT."
     )
-    allowed_hosts: list[str] = Field(default_factory=list)
-    allowed_origins: list[str] = Field(default_factory=list)
-    cors_allowed_origins: list[str] = Field(
+    allowed_hosts: CsvList = Field(default_factory=list)
+    allowed_origins: CsvList = Field(default_factory=list)
+    cors_allowed_origins: CsvList = Field(
         default_factory=list,
         description="Browser origins allowed to call /mcp (CORS). Empty: no CORS headers.",
     )
     worker_concurrency: int = Field(default=4, ge=1, le=64)
     max_request_body_bytes: int = Field(default=1_000_000, ge=1024)
-
-    @field_validator("allowed_hosts", "allowed_origins", "cors_allowed_origins", mode="before")
-    @classmethod
-    def _split_csv(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
 
     @property
     def base_url(self) -> str:

@@ -61,6 +61,8 @@ def test_serve_prints_token_and_configs_and_keeps_the_token(tmp_path: Path) -> N
     assert f"http://127.0.0.1:{port}/mcp" in printed
     assert "@modelcontextprotocol/inspector" in printed and "mcpServers" in printed
     # Commands are printed on one line each, so they can be pasted whatever the terminal width.
-    inspector_line = next(line for line in printed.splitlines() if line.startswith("npx @modelcontextprotocol"))
+    inspector_line = next(
+        line for line in printed.splitlines() if line.startswith("npx @modelcontextprotocol")
+    )
     assert inspector_line.endswith("--method tools/list") and token in inspector_line
     assert (tmp_path / "auth_token").stat().st_mode & 0o077 == 0

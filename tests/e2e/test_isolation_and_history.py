@@ -126,5 +126,7 @@ async def test_cancel_in_each_state(tmp_path: Path) -> None:
     assert cancel_processing["cancelled"] and cancel_processing["status"] == "cancelled"
     assert cancel_pending["cancelled"] and cancel_pending["status"] == "cancelled"
     assert waited["done"] and waited["elapsed_seconds"] < 0.5
+    assert (waited["status"], waited["cancelled_count"], waited["failed_count"]) == ("cancelled", 2, 0)
+    assert "generate_image" not in waited["next_step"]
     assert not cancel_done["cancelled"] and cancel_done["status"] == "completed"
     assert [g["job_id"] for g in images["generations"]] == [finished["job_id"]]

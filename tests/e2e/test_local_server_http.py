@@ -14,7 +14,7 @@ from mcp.client.sse import sse_client
 from imagegen.adapters.preview_provider import PreviewProvider
 from imagegen.adapters.sqlite_store import SqliteJobStore
 from imagegen.domain.models import JobStatus
-from tests.support.builders import make_job
+from tests.support.builders import T0, make_job
 from tests.support.local_server import TOKEN, LocalServer, local_server
 
 INIT = {
@@ -115,11 +115,13 @@ def test_health_and_missing_image(server: LocalServer) -> None:
     alias = httpx.get(f"{server.url}/health")
     missing = httpx.get(f"{server.url}/images/00000000-0000-4000-8000-000000000000.png")
     escape = httpx.get(f"{server.url}/images/..%2F..%2Fimagegen.db")
+    nul = httpx.get(f"{server.url}/images/%00")
 
     assert health.status_code == 200 and health.json()["provider"] == "preview"
     assert alias.json() == health.json()
     assert missing.status_code == 404
     assert escape.status_code == 404
+    assert nul.status_code == 404
 
 
 async def test_legacy_sse_clients_can_generate(server: LocalServer) -> None:
@@ -151,8 +153,6 @@ async def test_pending_job_left_by_a_crash_completes_after_restart(tmp_path: Pat
     store = SqliteJobStore(data_dir / "imagegen.db")
     pending, interrupted = make_job(owner="default"), make_job(owner="default")
     await store.create_jobs([pending, interrupted])
-    from tests.support.builders import T0
-
     await store.claim_job(interrupted.job_id, T0, 300)
     store.close()
 
@@ -167,6 +167,25 @@ async def test_pending_job_left_by_a_crash_completes_after_restart(tmp_path: Pat
     # Then both are completed: nothing was lost
     assert result.structured_content is not None
     assert [job["status"] for job in result.structured_content["jobs"]] == [JobStatus.COMPLETED] * 2
+
+
+async def test_a_job_that_keeps_killing_the_server_is_failed_at_start(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    store = SqliteJobStore(data_dir / "imagegen.db")
+    poison = make_job(owner="default")
+    await store.create_jobs([poison])
+    for _ in range(3):  # three starts, each ended by the process dying mid-generation
+        await store.release_job(poison.job_id, T0)
+        await store.claim_job(poison.job_id, T0, 300)
+    store.close()
+
+    with local_server(data_dir) as restarted:
+        async with restarted.client() as client:
+            status = await client.call_tool("get_job_status", {"job_id": poison.job_id})
+
+    assert status.structured_content is not None
+    assert status.structured_content["status"] == "failed"
+    assert status.structured_content["error_code"] == "internal_error"
 
 
 async def test_one_crashing_job_does_not_stop_the_others(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ import time
 import pytest
 
 from imagegen.domain.caller import Caller
-from imagegen.domain.errors import InvalidRequest, JobNotFound
+from imagegen.domain.errors import InvalidRequest, JobNotFound, StorageError
 from imagegen.domain.models import JobStatus
-from imagegen.services.jobs import WaitProgress
+from imagegen.services.history import HistoryService
+from imagegen.services.jobs import JobService, WaitProgress
 from tests.unit.conftest import Core
 
 ALICE = Caller(owner="alice")
@@ -178,3 +179,43 @@ async def test_cancel_pending_job_means_it_never_runs(core: Core) -> None:
     assert cancelled.status is JobStatus.CANCELLED
     assert result.outcome.value == "skipped"
     assert core.provider.calls == []
+
+
+async def test_a_completion_during_a_progress_report_is_not_missed(core: Core) -> None:
+    # Given a service that reports progress only every 5 s
+    jobs = JobService(
+        core.store,
+        core.queue,
+        core.watcher,
+        core.clock,
+        default_wait_seconds=10,
+        max_wait_seconds=10,
+        progress_interval_seconds=5,
+    )
+    [job] = await jobs.submit(ALICE, "a fox")
+
+    async def finish_while_reporting(progress: WaitProgress) -> None:
+        # The job completes (and notifies) after the waiter read it, before it starts waiting.
+        await core.worker.process(job.job_id)
+
+    # When the wait runs
+    started = time.monotonic()
+    outcome = await jobs.wait(ALICE, [job.job_id], on_progress=finish_while_reporting)
+
+    # Then it returns at once, not after the next 5 s heartbeat
+    assert outcome.jobs[0].status is JobStatus.COMPLETED
+    assert time.monotonic() - started < 1
+
+
+async def test_a_thumbnail_that_cannot_be_read_is_left_out_not_an_error(core: Core) -> None:
+    [job] = await core.jobs.submit(ALICE, "a fox")
+    await core.worker.process(job.job_id)
+    done = await core.store.get_job(job.job_id)
+    assert done is not None
+
+    async def broken_get(key: str) -> tuple[bytes, str] | None:
+        raise StorageError("R2 is having a moment")
+
+    core.images.get = broken_get  # type: ignore[method-assign]
+
+    assert await HistoryService(core.store, core.images).thumbnail(done) is None

@@ -23,7 +23,10 @@ class LocalImageStore:
         return f"{self._base_url}/{key}"
 
     def _path(self, key: str) -> Path:
-        path = (self._root / key).resolve()
+        try:
+            path = (self._root / key).resolve()
+        except (ValueError, OSError) as exc:  # e.g. an embedded NUL byte
+            raise StorageError(f"image key {key!r} is not a valid path") from exc
         if not path.is_relative_to(self._root) or path == self._root:
             raise StorageError(f"image key {key!r} escapes the image folder")
         return path

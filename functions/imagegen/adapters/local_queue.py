@@ -78,7 +78,12 @@ class LocalWorkerPool:
         except Exception:
             # One broken job must never stop the pool: record it and move on.
             logger.exception("job %s crashed the worker", job_id)
-            await self._worker.fail(job_id, ReasonCode.INTERNAL_ERROR, "internal error while generating")
+            try:
+                await self._worker.fail(job_id, ReasonCode.INTERNAL_ERROR, "internal error while generating")
+            except Exception:
+                logger.exception(
+                    "could not mark job %s failed; it is picked up again at the next start", job_id
+                )
             return
         logger.info("job %s: %s %s", job_id, result.outcome.value, result.reason or "")
         if result.outcome is Outcome.RETRY:

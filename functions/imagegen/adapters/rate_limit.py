@@ -23,8 +23,10 @@ class RateLimiter:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.per_minute = per_minute
-        self._interval = 60.0 / per_minute
-        allowed_burst = burst if burst is not None else max(1, per_minute // 60)
+        allowed_burst = min(per_minute, burst if burst is not None else max(1, per_minute // 60))
+        # A burst of B lets B - 1 extra requests into some window, so the steady rate leaves room for them:
+        # no 60 s window ever holds more than `per_minute` starts.
+        self._interval = 60.0 / (per_minute - allowed_burst + 1)
         self._tolerance = self._interval * (allowed_burst - 1)
         self._clock = clock
         self._sleep = sleep

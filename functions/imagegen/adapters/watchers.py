@@ -1,50 +1,79 @@
-"""JobWatcher adapters: wake waiters the moment a job changes, or poll where that cannot be seen."""
+"""JobWatcher adapters: wake waiters the moment a job changes, or poll where that cannot be seen.
+
+A waiter subscribes before it first reads the jobs, so a change that lands between its read and its
+wait is never lost: the subscription remembers it and the next wait returns at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from imagegen.ports import JobChanges
+
+
+class _EventChanges:
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            async with asyncio.timeout(max(timeout, 0)):
+                await self.event.wait()
+        except TimeoutError:
+            return
+        self.event.clear()
 
 
 class InProcessWatcher:
     """For the local server, where the worker runs in the same event loop as the waiting tool."""
 
     def __init__(self) -> None:
-        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._subscribers: defaultdict[str, set[_EventChanges]] = defaultdict(set)
 
-    async def wait_for_change(self, job_ids: Sequence[str], timeout: float) -> None:
-        self._loop = asyncio.get_running_loop()
-        event = asyncio.Event()
+    @asynccontextmanager
+    async def watch(self, job_ids: Sequence[str]) -> AsyncIterator[JobChanges]:
+        changes = _EventChanges()
         for job_id in job_ids:
-            self._waiters[job_id].add(event)
+            self._subscribers[job_id].add(changes)
         try:
-            async with asyncio.timeout(max(timeout, 0)):
-                await event.wait()
-        except TimeoutError:
-            pass
+            yield changes
         finally:
             for job_id in job_ids:
-                waiters = self._waiters.get(job_id)
-                if waiters is not None:
-                    waiters.discard(event)
-                    if not waiters:
-                        del self._waiters[job_id]
+                subscribers = self._subscribers.get(job_id)
+                if subscribers is not None:
+                    subscribers.discard(changes)
+                    if not subscribers:
+                        del self._subscribers[job_id]
 
     def notify(self, job_id: str) -> None:
-        for event in list(self._waiters.get(job_id, ())):
-            event.set()
+        for changes in list(self._subscribers.get(job_id, ())):
+            changes.event.set()
+
+
+class _Poll:
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+
+    async def wait(self, timeout: float) -> None:
+        await asyncio.sleep(max(0.0, min(self._interval, timeout)))
 
 
 class PollingWatcher:
-    """For stores written by another process (DynamoDB from the worker Lambda): re-read after a short pause."""
+    """For stores written by another process (DynamoDB from the worker Lambda): re-read after a short pause.
+
+    A 0.25 s poll wakes a wait tool within a quarter second of completion, for one strongly consistent
+    GetItem per job per poll.
+    """
 
     def __init__(self, interval_seconds: float = 0.25) -> None:
         self._interval = interval_seconds
 
-    async def wait_for_change(self, job_ids: Sequence[str], timeout: float) -> None:
-        await asyncio.sleep(max(0.0, min(self._interval, timeout)))
+    @asynccontextmanager
+    async def watch(self, job_ids: Sequence[str]) -> AsyncIterator[JobChanges]:
+        yield _Poll(self._interval)
 
     def notify(self, job_id: str) -> None:
         """Nothing to do: pollers see the change on their next read."""

@@ -120,8 +120,8 @@ class WaitResult(BaseModel):
         description="True when every awaited job has finished (completed, failed or cancelled)"
     )
     status: str = Field(
-        description="For one job its status; for several: completed, failed, partial (some failed) "
-        "or still_running"
+        description="For one job its status; for several: completed (all), failed (all), cancelled (all), "
+        "partial (a mix) or still_running"
     )
     timed_out: bool = Field(
         description="True when the wait budget ended first; call wait_for_completion again"
@@ -131,6 +131,7 @@ class WaitResult(BaseModel):
     jobs: list[JobView] = Field(description="Every awaited job with its status, image_url or error")
     completed_count: int
     failed_count: int
+    cancelled_count: int
     still_running_count: int
     elapsed_seconds: float
     next_step: str

@@ -8,6 +8,7 @@ No `from __future__ import annotations` here: tool signatures use field definiti
 `build_mcp_server`, so their annotations must be evaluated where they are written.
 """
 
+import asyncio
 import base64
 import contextvars
 import json
@@ -66,6 +67,7 @@ INSTRUCTIONS = (
 IMAGE_URI_PREFIX = "image://"
 RECENT_IMAGES_URI = "images://recent"
 RECENT_IMAGES_COUNT = 20
+THUMBNAILS_PER_RESULT = 4
 
 # Set by the bearer-auth middleware for the current request; read by every tool.
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
@@ -167,30 +169,32 @@ def image_uri(job_id: str) -> str:
 
 
 async def image_blocks(app: AppContext, history: HistoryService, jobs: Iterable[Job]) -> list[ContentBlock]:
-    """A resource_link per completed image, plus a small inline thumbnail for clients that show images."""
-    blocks: list[ContentBlock] = []
-    for job in jobs:
-        if job.status is not JobStatus.COMPLETED or job.image is None:
-            continue
-        blocks.append(
-            ResourceLink(
-                type="resource_link",
-                uri=image_uri(job.job_id),
-                name=f"image-{job.job_id}",
-                title=job.prompt[:80],
-                description=f"{job.model} image, also at {job.image.url}",
-                mime_type=job.image.content_type,
-                size=job.image.size_bytes,
-            )
+    """A resource_link per completed image, plus small inline thumbnails for clients that show images.
+
+    Thumbnails are made concurrently and for the first few images only, so a batch result stays small
+    and quick (on AWS the wait budget has already used most of API Gateway's 30 s).
+    """
+    done = [job for job in jobs if job.status is JobStatus.COMPLETED and job.image is not None]
+    blocks: list[ContentBlock] = [
+        ResourceLink(
+            type="resource_link",
+            uri=image_uri(job.job_id),
+            name=f"image-{job.job_id}",
+            title=job.prompt[:80],
+            description=f"{job.model} image, also at {job.image.url}",
+            mime_type=job.image.content_type,
+            size=job.image.size_bytes,
         )
-        if app.inline_thumbnails:
-            thumbnail = await history.thumbnail(job)
-            if thumbnail is not None:
-                blocks.append(
-                    ImageContent(
-                        type="image", data=base64.b64encode(thumbnail).decode(), mime_type="image/jpeg"
-                    )
-                )
+        for job in done
+        if job.image is not None
+    ]
+    if app.inline_thumbnails:
+        thumbnails = await asyncio.gather(*(history.thumbnail(job) for job in done[:THUMBNAILS_PER_RESULT]))
+        blocks += [
+            ImageContent(type="image", data=base64.b64encode(thumbnail).decode(), mime_type="image/jpeg")
+            for thumbnail in thumbnails
+            if thumbnail is not None
+        ]
     return blocks
 
 
@@ -607,17 +611,20 @@ def _page_info(page: Page[Any], limit: int, offset: int) -> dict[str, Any]:
 def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
     views = [JobView.of(job, provider_name) for job in outcome.jobs]
     completed = sum(job.status is JobStatus.COMPLETED for job in outcome.jobs)
+    cancelled = sum(job.status is JobStatus.CANCELLED for job in outcome.jobs)
     running = len(outcome.still_running)
-    failed = len(views) - completed - running
+    failed = len(views) - completed - cancelled - running
     single = views[0] if len(views) == 1 else None
     if single is not None:
         status = single.status
     elif running:
         status = "still_running"
-    elif failed == 0:
+    elif failed == 0 and cancelled == 0:
         status = "completed"
+    elif completed == 0 and failed == 0:
+        status = "cancelled"
     else:
-        status = "failed" if completed == 0 else "partial"
+        status = "failed" if completed == 0 and cancelled == 0 else "partial"
     if running:
         ids = [job.job_id for job in outcome.still_running]
         argument = f"job_id={ids[0]!r}" if single else f"job_ids={ids}"
@@ -626,8 +633,10 @@ def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
         )
     elif failed:
         next_step = (
-            "Some jobs did not complete: see error_code and error_message. You may retry with generate_image."
+            "Some jobs failed: see error_code and error_message. You may retry those with generate_image."
         )
+    elif cancelled:
+        next_step = "Cancelled jobs were stopped on request; show the user any image_url that completed."
     else:
         next_step = "Done. Show the image_url(s) to the user."
     return WaitResult(
@@ -639,6 +648,7 @@ def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
         jobs=views,
         completed_count=completed,
         failed_count=failed,
+        cancelled_count=cancelled,
         still_running_count=running,
         elapsed_seconds=outcome.elapsed_seconds,
         next_step=next_step,

@@ -17,18 +17,18 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client
 from imagegen.adapters.aws.sqs_queue import SqsJobQueue
-from imagegen.adapters.aws.watcher import PollingWatcher
 from imagegen.adapters.preview_provider import PREVIEW_PROVIDER_NAME
+from imagegen.adapters.watchers import PollingWatcher
 from imagegen.clock import SystemClock
 from imagegen.domain.models import ImageRef
 from imagegen.mcp.server import AppContext
@@ -37,7 +37,7 @@ from imagegen.runtime.aws_observability import current_correlation_id
 from imagegen.runtime.providers import select_provider
 from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.worker import WorkerService
-from imagegen.settings import ServiceSettings, WorkersAISettings
+from imagegen.settings import CsvList, ServiceSettings, WorkersAISettings
 from imagegen.web.auth import KeyRing, parse_token_map
 
 if TYPE_CHECKING:
@@ -74,12 +74,8 @@ class AwsSettings(ServiceSettings):
         description="Without it the secret's keys are read from environment variables of the same names.",
     )
     secret_max_age_seconds: int = Field(default=300, ge=0)
-    allowed_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias=schema.ENV_ALLOWED_HOSTS
-    )
-    allowed_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias=schema.ENV_ALLOWED_ORIGINS
-    )
+    allowed_hosts: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_HOSTS)
+    allowed_origins: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_ORIGINS)
     wait_timeout_seconds: float = Field(
         default=25.0, gt=0, le=API_GATEWAY_WAIT_CAP_SECONDS, validation_alias=schema.ENV_WAIT_TIMEOUT
     )
@@ -87,13 +83,6 @@ class AwsSettings(ServiceSettings):
         default=schema.DEFAULT_MAX_RECEIVE_COUNT, ge=1, validation_alias=schema.ENV_MAX_RECEIVE_COUNT
     )
     poll_interval_seconds: float = Field(default=0.25, gt=0, le=5)
-
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
-    @classmethod
-    def _split_csv(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
 
 
 class AwsSecrets(BaseModel):

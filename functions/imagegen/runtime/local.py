@@ -9,6 +9,7 @@ from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
 from imagegen.adapters.sqlite_store import SqliteJobStore
 from imagegen.adapters.watchers import InProcessWatcher
 from imagegen.clock import SystemClock
+from imagegen.domain.errors import ReasonCode
 from imagegen.mcp.server import AppContext
 from imagegen.ports import Clock, ImageProvider
 from imagegen.runtime.services import build_job_service, build_worker_service
@@ -38,14 +39,22 @@ class LocalRuntime:
         """Start the workers and queue every job a previous run left unfinished. Returns how many."""
         now = self.clock.now()
         unfinished = await self.store.unfinished_job_ids()
+        requeue: list[str] = []
         for job_id in unfinished:
+            job = await self.store.get_job(job_id)
+            if job is not None and job.attempts >= self.settings.max_attempts:
+                # It was being generated each time the process died: stop before it takes the server down again.
+                message = f"Stopped after {job.attempts} attempts that each ended with the server stopping."
+                await self.store.fail_job(job_id, ReasonCode.INTERNAL_ERROR.value, message, now)
+                continue
             # Nothing else runs on this database, so a 'processing' job belongs to a dead process.
             await self.store.release_job(job_id, now)
+            requeue.append(job_id)
         self.pool.start()
-        await self.queue.enqueue(unfinished)
-        if unfinished:
-            logger.info("recovered %d unfinished job(s) from a previous run", len(unfinished))
-        return len(unfinished)
+        await self.queue.enqueue(requeue)
+        if requeue:
+            logger.info("recovered %d unfinished job(s) from a previous run", len(requeue))
+        return len(requeue)
 
     async def stop(self) -> None:
         await self.pool.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from imagegen.domain.models import Job, JobStatus
 from imagegen.domain.validation import validate_job_id
 from imagegen.imaging import make_thumbnail
 from imagegen.ports import ImageStore, JobQuery, JobStore
+
+logger = logging.getLogger(__name__)
 
 USAGE_MAX_JOBS = 10_000
 _USAGE_PAGE = 50
@@ -56,13 +59,18 @@ class HistoryService:
         return found
 
     async def thumbnail(self, job: Job) -> bytes | None:
-        """A small JPEG of a completed job's image, or None when there is none to show."""
+        """A small JPEG of a completed job's image, or None when there is none to show.
+
+        A thumbnail is a courtesy: if the image cannot be read or decoded the result goes out without it.
+        """
         if job.status is not JobStatus.COMPLETED or job.image is None:
             return None
-        found = await self._images.get(job.image.key)
-        if found is None:
+        try:
+            found = await self._images.get(job.image.key)
+            return await asyncio.to_thread(make_thumbnail, found[0]) if found else None
+        except Exception:
+            logger.warning("no thumbnail for job %s", job.job_id, exc_info=True)
             return None
-        return await asyncio.to_thread(make_thumbnail, found[0])
 
     async def delete_generation(self, caller: Caller, job_id: str) -> DeleteOutcome:
         """Remove the image object and the history entry. Deleting twice is not an error."""

@@ -213,21 +213,24 @@ class JobService:
         deadline = started + budget
         last_report = -self._progress_interval
         last_statuses: tuple[JobStatus, ...] = ()
-        while True:
-            jobs = [await self.get(caller, job_id) for job_id in ids]
-            now = time.monotonic()
-            if all(job.is_terminal for job in jobs) or now >= deadline:
-                return WaitOutcome(
-                    jobs=jobs,
-                    timed_out=not all(job.is_terminal for job in jobs),
-                    elapsed_seconds=round(now - started, 3),
-                )
-            statuses = tuple(job.status for job in jobs)
-            if on_progress and (statuses != last_statuses or now - last_report >= self._progress_interval):
-                await on_progress(_progress(jobs, now - started, budget))
-                last_report, last_statuses = now, statuses
-            pause = min(deadline - now, self._progress_interval)
-            await self._watcher.wait_for_change(ids, pause)
+        # Subscribe before the first read, so a completion between a read and the wait is not missed.
+        async with self._watcher.watch(ids) as changes:
+            while True:
+                jobs = [await self.get(caller, job_id) for job_id in ids]
+                now = time.monotonic()
+                if all(job.is_terminal for job in jobs) or now >= deadline:
+                    return WaitOutcome(
+                        jobs=jobs,
+                        timed_out=not all(job.is_terminal for job in jobs),
+                        elapsed_seconds=round(now - started, 3),
+                    )
+                statuses = tuple(job.status for job in jobs)
+                if on_progress and (
+                    statuses != last_statuses or now - last_report >= self._progress_interval
+                ):
+                    await on_progress(_progress(jobs, now - started, budget))
+                    last_report, last_statuses = now, statuses
+                await changes.wait(min(deadline - time.monotonic(), self._progress_interval))
 
     # ------------------------------------------------------------ cancel
 
