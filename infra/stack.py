@@ -61,6 +61,8 @@ class ImagegenStack(Stack):
             schema.ENV_R2_ACCOUNT_ID: config.cloudflare_account_id,
             schema.ENV_R2_JURISDICTION: config.r2_jurisdiction,
             schema.ENV_SECRET_ARN: credentials.secret.secret_arn,
+            # Responses carry prompts and images (base64): keep them out of X-Ray, whose segments cap at 64 KB.
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         }
         api = McpApi(
             self,
@@ -86,8 +88,9 @@ class ImagegenStack(Stack):
         )
 
         # The API submits, lists, cancels and deletes; the worker claims, completes and fails.
+        data.grant_api(api.function)
+        data.grant_worker(worker.function)
         for function in (api.function, worker.function):
-            data.grant_read_write(function)
             credentials.grant_read(function)
         jobs.grant_send(api.function)
 

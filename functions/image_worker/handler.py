@@ -13,6 +13,7 @@ before the same DLQ landing; the ERROR line and the MalformedMessages metric car
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from functools import lru_cache
 from typing import Any
@@ -30,9 +31,11 @@ from imagegen.domain.errors import ReasonCode
 from imagegen.domain.models import JobStatus
 from imagegen.runtime.aws import AwsRuntime, AwsSettings, container_batch_processor
 from imagegen.runtime.aws_observability import configure_logging, log_context
-from imagegen.services.worker import Outcome, ProcessResult, RetryLater, WorkerService, retry_delay_seconds
+from imagegen.services.worker import Outcome, ProcessResult, RetryLater, retry_delay_seconds
 
 SERVICE = "image_worker"
+# Left for handing a job back (release + visibility change) before Lambda's own timeout ends the invocation.
+HANDBACK_MARGIN_SECONDS = 10.0
 NAMESPACE = "Imagegen"
 
 logger = Logger(service=SERVICE)
@@ -60,7 +63,7 @@ def runtime() -> AwsRuntime:
 
 
 @tracer.capture_method
-async def record_handler(record: SQSRecord) -> str:
+async def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
     attribute = record.message_attributes[CORRELATION_ATTRIBUTE]  # None when absent (Powertools' mapping)
     correlation_id = attribute.string_value if attribute is not None else None
     with log_context(message_id=record.message_id, correlation_id=correlation_id or record.message_id):
@@ -78,19 +81,38 @@ async def record_handler(record: SQSRecord) -> str:
             return "dropped"
         with log_context(job_id=message.job_id):
             receive_count = int(record.attributes.approximate_receive_count or 1)
-            return await _process(message.job_id, receive_count, record.receipt_handle)
+            budget = _seconds_for_work(lambda_context)
+            return await _process(message.job_id, receive_count, record.receipt_handle, budget)
 
 
-async def _process(job_id: str, receive_count: int, receipt_handle: str) -> str:
+def _seconds_for_work(context: LambdaContext | None) -> float:
+    """What this invocation may spend on a job before it must hand the job back (Lambda kills at 0)."""
+    if context is None:
+        return runtime().settings.job_lease_seconds
+    return max(1.0, context.get_remaining_time_in_millis() / 1000 - HANDBACK_MARGIN_SECONDS)
+
+
+async def _process(job_id: str, receive_count: int, receipt_handle: str, budget_seconds: float) -> str:
     settings = runtime().settings
-    worker = runtime().worker()
     last_delivery = receive_count >= settings.max_receive_count
     try:
-        result = await worker.process(job_id)
+        # Inside the try: a secret or client that cannot be built is a failed delivery like any other.
+        worker = runtime().worker()
+        async with asyncio.timeout(budget_seconds):
+            result = await worker.process(job_id)
+    except TimeoutError:
+        # Lambda is about to end the invocation: give the job back now rather than leave it 'processing'.
+        await runtime().store.release_job(job_id, runtime().clock.now())
+        logger.warning("invocation ran out of time; job handed back", extra={"receive_count": receive_count})
+        if last_delivery:
+            await _give_up(job_id, None, ReasonCode.PROVIDER_TIMEOUT, "generation did not finish in time")
+        else:
+            await runtime().queue.retry_later(receipt_handle, retry_delay_seconds(receive_count))
+        raise
     except Exception:
         logger.exception("worker crashed", extra={"receive_count": receive_count})
         if last_delivery:
-            await _give_up(worker, job_id, None, ReasonCode.INTERNAL_ERROR, "internal error while generating")
+            await _give_up(job_id, None, ReasonCode.INTERNAL_ERROR, "internal error while generating")
         raise
     _record(result, receive_count)
     if result.outcome is Outcome.SKIPPED and await _held_by_another_worker(job_id):
@@ -103,9 +125,7 @@ async def _process(job_id: str, receive_count: int, receipt_handle: str) -> str:
             reason = (
                 ReasonCode(result.reason) if result.reason in set(ReasonCode) else ReasonCode.PROVIDER_ERROR
             )
-            await _give_up(
-                worker, job_id, result.model, reason, result.detail or "transient failures persisted"
-            )
+            await _give_up(job_id, result.model, reason, result.detail or "transient failures persisted")
         else:
             # Come back after a short backoff, not after the full visibility timeout (6x the worker's).
             await runtime().queue.retry_later(receipt_handle, retry_delay_seconds(receive_count))
@@ -118,11 +138,10 @@ async def _held_by_another_worker(job_id: str) -> bool:
     return job is not None and job.status is JobStatus.PROCESSING
 
 
-async def _give_up(
-    worker: WorkerService, job_id: str, model: str | None, reason: ReasonCode, detail: str
-) -> None:
+async def _give_up(job_id: str, model: str | None, reason: ReasonCode, detail: str) -> None:
     message = f"Gave up after the last delivery allowed by the queue: {detail}"
-    changed = await worker.fail(job_id, reason, message)
+    # Straight to the store: the worker service itself may be what could not be built.
+    changed = await runtime().store.fail_job(job_id, reason.value, message, runtime().clock.now())
     logger.error("job failed on its last delivery", extra={"reason": reason.value, "changed": changed})
     if changed:
         _count("JobsFailed", model, reason.value)

@@ -32,9 +32,14 @@ def runtime() -> AwsRuntime:
     return AwsRuntime(AwsSettings())
 
 
-@lru_cache(maxsize=1)
-def server() -> MCPServer:
-    return build_mcp_server(runtime().app_context())
+@lru_cache(maxsize=2)
+def server(provider_name: str) -> MCPServer:
+    """One server per provider: storing the Cloudflare token in the secret switches warm containers too."""
+    return build_mcp_server(runtime().app_context(provider_name))
+
+
+def current_server() -> MCPServer:
+    return server(runtime().provider_name(runtime().secrets()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
@@ -48,7 +53,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request_id = (event.get("requestContext") or {}).get("requestId")
     with log_context(job_id=",".join(job_ids) if job_ids else None, correlation_id=request_id):
         response = invoke(
-            server(),
+            current_server(),
             runtime().keyring(),
             event,
             context,

@@ -12,18 +12,18 @@ from constructs import Construct
 from imagegen.adapters.aws import schema
 from infra.nag import acknowledge
 
-# Every access the adapters make is a key lookup, a Query on an index or a (transactional) write; no
-# Scan, no table management, no streams.
-READ_ACTIONS = (
-    "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
+# Exactly what DynamoDBJobStore calls: GetItem, Query on the indexes, and TransactWriteItems, whose Put,
+# Update and Delete items need the matching item permissions. No Scan, no batch calls, no table management.
+# The API submits, lists, cancels and deletes; the worker only reads its job and moves it along.
+API_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:Query",
-)
-WRITE_ACTIONS = (
-    "dynamodb:BatchWriteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+)
+WORKER_ACTIONS = (
+    "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
@@ -67,14 +67,14 @@ class DataTables(Construct):
     def tables(self) -> tuple[dynamodb.Table, dynamodb.Table]:
         return self.jobs, self.generations
 
-    def grant_read(self, grantee: iam.IGrantable) -> None:
+    def grant_api(self, grantee: iam.IGrantable) -> None:
         for table in self.tables:
-            self._grant(grantee, table, READ_ACTIONS)
+            self._grant(grantee, table, API_ACTIONS)
 
-    def grant_read_write(self, grantee: iam.IGrantable) -> None:
+    def grant_worker(self, grantee: iam.IGrantable) -> None:
         """Both tables: a job's completion writes the job and its generation in one transaction."""
         for table in self.tables:
-            self._grant(grantee, table, (*READ_ACTIONS, *WRITE_ACTIONS))
+            self._grant(grantee, table, WORKER_ACTIONS)
 
     def _grant(self, grantee: iam.IGrantable, table: dynamodb.Table, actions: tuple[str, ...]) -> None:
         table.grant(grantee, *actions)

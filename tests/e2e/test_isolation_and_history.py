@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from mcp_types import BlobResourceContents, ImageContent, ResourceLink, TextReso
 from PIL import Image
 
 from imagegen.adapters.preview_provider import PreviewProvider
+from imagegen.ports import GeneratedImage, GenerationRequest
 from imagegen.web.auth import KeyRing
 from tests.support.local_server import LocalServer, local_server
 
@@ -130,3 +132,26 @@ async def test_cancel_in_each_state(tmp_path: Path) -> None:
     assert "generate_image" not in waited["next_step"]
     assert not cancel_done["cancelled"] and cancel_done["status"] == "completed"
     assert [g["job_id"] for g in images["generations"]] == [finished["job_id"]]
+
+
+class NoisyProvider(PreviewProvider):
+    """Incompressible 1200x1200 PNGs (about 4.3 MB): more than a Lambda response can carry inline."""
+
+    async def generate(self, request: GenerationRequest) -> GeneratedImage:
+        buffer = io.BytesIO()
+        Image.frombytes("RGB", (1200, 1200), os.urandom(1200 * 1200 * 3)).save(
+            buffer, format="PNG", compress_level=0
+        )
+        return GeneratedImage(
+            data=buffer.getvalue(), content_type="image/png", extension="png", width=1200, height=1200
+        )
+
+
+async def test_an_image_too_large_to_inline_points_to_its_url(tmp_path: Path) -> None:
+    with local_server(tmp_path, provider=NoisyProvider()) as srv:
+        async with srv.client() as client:
+            done = data(await client.call_tool("generate_image_and_wait", {"prompt": "static"}))
+            with pytest.raises(Exception, match="too large to send inline") as raised:
+                await client.read_resource(f"image://{done['job_id']}")
+
+    assert done["image_url"] in str(raised.value)

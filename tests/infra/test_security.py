@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match
 from infra.app import build_app
-from infra.constructs.data import READ_ACTIONS, WRITE_ACTIONS
+from infra.constructs.data import API_ACTIONS, WORKER_ACTIONS
 
 from imagegen.adapters.aws import schema
 from tests.infra.conftest import Synth, Synthesizer
@@ -103,10 +103,30 @@ def test_given_dynamodb_permissions_then_they_cover_only_our_tables_and_their_in
         actions = _as_list(statement["Action"])
         if any(action.startswith("dynamodb:") for action in actions):
             assert all(action.startswith("dynamodb:") for action in actions)
-            assert set(actions) <= {*READ_ACTIONS, *WRITE_ACTIONS}
+            assert set(actions) <= {*API_ACTIONS, *WORKER_ACTIONS}
             assert "dynamodb:Scan" not in actions
             for resource in _as_list(statement["Resource"]):
                 assert resource in allowed
+
+
+def test_given_each_function_then_it_gets_only_the_dynamodb_actions_its_code_calls(
+    default_synth: Synth,
+) -> None:
+    stack = default_synth.stack
+    api = {
+        a
+        for a in _actions_of(default_synth, _role_of(default_synth, stack.api.function))
+        if a.startswith("dynamodb:")
+    }
+    worker = {
+        a
+        for a in _actions_of(default_synth, _role_of(default_synth, stack.worker.function))
+        if a.startswith("dynamodb:")
+    }
+
+    assert api == set(API_ACTIONS)
+    assert worker == set(WORKER_ACTIONS)
+    assert "dynamodb:Query" not in worker and "dynamodb:DeleteItem" not in worker
 
 
 def test_given_each_function_then_it_reads_only_the_one_secret(default_synth: Synth) -> None:

@@ -521,3 +521,12 @@ def test_given_an_alarm_email_then_the_topic_is_an_output(full_synth: Synth) -> 
 def test_given_stage_prod_then_the_stack_is_named_after_it(default_synth: Synth, full_synth: Synth) -> None:
     assert default_synth.stack.stack_name == "imagegen-dev"
     assert full_synth.stack.stack_name == "imagegen-prod"
+
+
+def test_given_tracing_then_responses_are_not_captured_into_x_ray(default_synth: Synth) -> None:
+    for function in (default_synth.stack.api.function, default_synth.stack.worker.function):
+        resource = default_synth.resources("AWS::Lambda::Function")[default_synth.logical_id(function)]
+        assert (
+            resource["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACER_CAPTURE_RESPONSE"]
+            == "false"
+        )

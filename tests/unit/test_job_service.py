@@ -9,7 +9,7 @@ import time
 import pytest
 
 from imagegen.domain.caller import Caller
-from imagegen.domain.errors import InvalidRequest, JobNotFound, StorageError
+from imagegen.domain.errors import InvalidRequest, JobNotFound, ServiceUnavailable, StorageError
 from imagegen.domain.models import JobStatus
 from imagegen.services.history import HistoryService
 from imagegen.services.jobs import JobService, WaitProgress
@@ -219,3 +219,18 @@ async def test_a_thumbnail_that_cannot_be_read_is_left_out_not_an_error(core: Co
     core.images.get = broken_get  # type: ignore[method-assign]
 
     assert await HistoryService(core.store, core.images).thumbnail(done) is None
+
+
+async def test_jobs_that_cannot_be_queued_are_failed_and_the_caller_told(core: Core) -> None:
+    async def queue_down(job_ids: object) -> None:
+        raise StorageError("could not queue jobs: ServiceUnavailable")
+
+    core.queue.enqueue = queue_down  # type: ignore[method-assign]
+
+    with pytest.raises(ServiceUnavailable, match="Try again"):
+        await core.jobs.submit(ALICE, "a fox", count=2)
+
+    page = await core.jobs.list_jobs(ALICE)
+    assert [job.status for job in page.items] == [JobStatus.FAILED, JobStatus.FAILED]
+    assert {job.error_code for job in page.items} == {"queue_unavailable"}
+    assert await core.store.unfinished_job_ids() == []

@@ -33,6 +33,7 @@ class ReasonCode(StrEnum):
     PROVIDER_TIMEOUT = "provider_timeout"
     PROVIDER_ERROR = "provider_error"
     STORAGE_ERROR = "storage_error"
+    QUEUE_UNAVAILABLE = "queue_unavailable"
     INTERNAL_ERROR = "internal_error"
     CANCELLED = "cancelled"
 
@@ -49,6 +50,10 @@ class ProviderError(ImagegenError):
         self.reason = reason
         self.message = message
         self.retryable = retryable
+
+
+class ServiceUnavailable(ImagegenError):
+    """A backing service is down; the caller may retry later. Nothing was left half done."""
 
 
 class StorageError(ImagegenError):

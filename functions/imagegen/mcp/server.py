@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import (
     CallToolResult,
     ContentBlock,
@@ -68,6 +68,9 @@ IMAGE_URI_PREFIX = "image://"
 RECENT_IMAGES_URI = "images://recent"
 RECENT_IMAGES_COUNT = 20
 THUMBNAILS_PER_RESULT = 4
+THUMBNAIL_BUDGET_SECONDS = 3.0
+# A Lambda response is at most 6 MB; base64 adds a third, so larger images are read from their URL instead.
+MAX_INLINE_IMAGE_BYTES = 4_000_000
 
 # Set by the bearer-auth middleware for the current request; read by every tool.
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
@@ -189,7 +192,13 @@ async def image_blocks(app: AppContext, history: HistoryService, jobs: Iterable[
         if job.image is not None
     ]
     if app.inline_thumbnails:
-        thumbnails = await asyncio.gather(*(history.thumbnail(job) for job in done[:THUMBNAILS_PER_RESULT]))
+        try:
+            async with asyncio.timeout(THUMBNAIL_BUDGET_SECONDS):
+                thumbnails = await asyncio.gather(
+                    *(history.thumbnail(job) for job in done[:THUMBNAILS_PER_RESULT])
+                )
+        except TimeoutError:
+            thumbnails = []  # the links carry the images; the answer must not miss the client's deadline
         blocks += [
             ImageContent(type="image", data=base64.b64encode(thumbnail).decode(), mime_type="image/jpeg")
             for thumbnail in thumbnails
@@ -572,6 +581,12 @@ def build_mcp_server(app: AppContext) -> MCPServer:
             data, _content_type = await history.read_image(caller_from(ctx), job_id)
         except (JobNotFound, InvalidRequest) as exc:
             raise ResourceNotFoundError(str(exc)) from exc
+        if len(data) > MAX_INLINE_IMAGE_BYTES:
+            job = await app.jobs.get(caller_from(ctx), job_id)
+            url = job.image.url if job.image else "its image_url"
+            raise ResourceError(
+                f"The image is {len(data):,} bytes, too large to send inline; fetch it from {url}"
+            )
         return data
 
     @server.resource(

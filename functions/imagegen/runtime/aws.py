@@ -235,12 +235,12 @@ class AwsRuntime:
             )
         return R2ImageStore(self.settings.r2_bucket, self.settings.r2_public_base_url, client)
 
-    def app_context(self) -> AppContext:
+    def app_context(self, provider_name: str | None = None) -> AppContext:
         """What the MCP tools need; image reads (resources, thumbnails) follow secret rotation."""
         return AppContext(
             jobs=self.jobs,
             images=_CurrentImages(self),
-            provider_name=self.provider_name(self.secrets()),
+            provider_name=provider_name or self.provider_name(self.secrets()),
         )
 
     def worker(self) -> WorkerService:

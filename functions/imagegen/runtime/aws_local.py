@@ -146,7 +146,9 @@ class SqsLambdaPoller:
         region: str = "us-east-1",
         batch_size: int = 10,
         wait_seconds: int = 1,
+        timeout_seconds: float = 120.0,
     ) -> None:
+        self.timeout_seconds = timeout_seconds  # the function's configured timeout, as Lambda would apply it
         self._client = client
         self._queue_url = queue_url
         self._handler = handler
@@ -178,7 +180,7 @@ class SqsLambdaPoller:
         batch = list(messages)
         event = sqs_event([dict(message) for message in batch], self._queue_arn, self._region)
         context = LocalLambdaContext(
-            function_name=self._function_name, region=self._region, timeout_seconds=60
+            function_name=self._function_name, region=self._region, timeout_seconds=self.timeout_seconds
         )
         try:
             result: dict[str, Any] = self._handler(event, context)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from imagegen.domain import catalog
 from imagegen.domain.caller import Caller
 from imagegen.domain.cursor import decode_cursor
-from imagegen.domain.errors import JobNotFound
+from imagegen.domain.errors import JobNotFound, ReasonCode, ServiceUnavailable, StorageError
 from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.domain.validation import (
     parse_status_filter,
@@ -110,7 +110,16 @@ class JobService:
             for _ in range(count)
         ]
         await self._store.create_jobs(jobs)
-        await self._queue.enqueue([job.job_id for job in jobs])
+        try:
+            await self._queue.enqueue([job.job_id for job in jobs])
+        except StorageError as exc:
+            # Jobs nobody will ever process must not sit 'pending': fail them, then say so plainly.
+            # A message that did get through finds its job failed and is skipped by the worker.
+            for job in jobs:
+                await self._store.fail_job(job.job_id, ReasonCode.QUEUE_UNAVAILABLE.value, str(exc), now)
+            raise ServiceUnavailable(
+                "The job queue is unavailable, so no image was generated. Try again in a minute."
+            ) from exc
         return jobs
 
     # ------------------------------------------------------------ read

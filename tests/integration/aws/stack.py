@@ -50,16 +50,21 @@ class Stack:
     worker: ModuleType  # image_worker.handler
     last_batch: list[dict[str, Any]] = field(default_factory=list)
 
-    def poller(self) -> SqsLambdaPoller:
+    def poller(self, timeout_seconds: float = 120.0) -> SqsLambdaPoller:
         return SqsLambdaPoller(
-            self.sqs, self.queue_url, self.worker.lambda_handler, region=REGION, wait_seconds=0
+            self.sqs,
+            self.queue_url,
+            self.worker.lambda_handler,
+            region=REGION,
+            wait_seconds=0,
+            timeout_seconds=timeout_seconds,
         )
 
-    def deliver(self) -> dict[str, Any] | None:
+    def deliver(self, timeout_seconds: float = 120.0) -> dict[str, Any] | None:
         """One event source mapping cycle: receive a batch, invoke the worker handler, delete successes."""
         messages = self.receive()
         self.last_batch = messages
-        return self.poller().invoke(messages) if messages else None
+        return self.poller(timeout_seconds).invoke(messages) if messages else None
 
     def expire_visibility(self) -> None:
         """What the visibility timeout does to the last batch's failed messages, without waiting for it."""

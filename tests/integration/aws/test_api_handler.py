@@ -197,3 +197,20 @@ def test_a_rotated_token_applies_once_the_secret_cache_expires(call: Call, stack
     # Then the new token works and the old one no longer does, without a new container
     assert call(http_api_v2(rpc("tools/list"), token=rotated))["statusCode"] == 200
     assert call(http_api_v2(rpc("tools/list")))["statusCode"] == 401
+
+
+def test_results_name_the_provider_the_current_secret_selects(call: Call, stack: Stack) -> None:
+    # Given a warm container serving with the Cloudflare token in the secret
+    before = result_of(call(http_api_v2(tool_call("list_models", {}))))["structuredContent"]["provider"]
+    secrets = boto3.client("secretsmanager")
+    arn = os.environ[schema.ENV_SECRET_ARN]
+    current = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+
+    # When the operator removes the Cloudflare token and the secret cache expires
+    current[schema.SECRET_CLOUDFLARE_API_TOKEN] = ""
+    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(current))
+    parameters.clear_caches()
+    after = result_of(call(http_api_v2(tool_call("list_models", {}))))["structuredContent"]["provider"]
+
+    # Then the same container reports the provider that will really run the jobs
+    assert (before, after) == ("workers-ai", "preview")

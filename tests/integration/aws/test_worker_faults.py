@@ -7,6 +7,7 @@ report failed, as Lambda's event source mapping does.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import time
@@ -23,7 +24,7 @@ from imagegen.adapters.aws.r2_store import R2ImageStore
 from imagegen.domain.caller import Caller
 from imagegen.domain.models import Job, JobStatus
 from imagegen.runtime.aws import container_loop
-from tests.integration.aws.stack import WORKERS_AI_URL, Stack, flux_answer, json_lines
+from tests.integration.aws.stack import MAX_RECEIVE_COUNT, WORKERS_AI_URL, Stack, flux_answer, json_lines
 from tests.support.aws import GENERATIONS_TABLE
 
 
@@ -300,3 +301,49 @@ def test_every_log_line_of_a_record_carries_its_job_id_and_metrics_are_emf(
     assert len(completed) == 2 and all(line["model"] == "flux-schnell" for line in completed)
     assert completed[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Imagegen"
     assert any("GenerationLatency" in line for line in metrics)
+
+
+def test_a_worker_that_cannot_be_built_still_fails_the_job_on_the_last_delivery(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a job, and a worker that cannot be built (say the secret cannot be read)
+    job_id = submit(stack)
+
+    def broken() -> None:
+        raise RuntimeError("AccessDenied reading the secret")
+
+    monkeypatch.setattr(stack.worker.runtime(), "worker", broken)
+
+    # When every delivery the queue allows fails
+    for _ in range(MAX_RECEIVE_COUNT):
+        stack.deliver()
+        stack.expire_visibility()
+
+    # Then the job is failed (not left pending behind a message in the DLQ)
+    failed = job(stack, job_id)
+    assert failed.status is JobStatus.FAILED and failed.error_code == "internal_error"
+
+
+def test_an_invocation_about_to_time_out_hands_the_job_back(
+    stack: Stack, workers_ai: respx.MockRouter
+) -> None:
+    # Given Workers AI slower than what is left of the invocation (10 s margin + 0.3 s of work)
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(2)
+        return httpx.Response(200, json=flux_answer())
+
+    workers_ai.post(WORKERS_AI_URL).mock(side_effect=slow)
+    job_id = submit(stack)
+    visibility: list[int] = []
+    stack.worker.runtime().sqs.meta.events.register(
+        "provide-client-params.sqs.ChangeMessageVisibility",
+        lambda params, **_: visibility.append(params["VisibilityTimeout"]),
+    )
+
+    # When the worker runs with 10.3 s left
+    result = stack.deliver(timeout_seconds=10.3)
+
+    # Then it gives up in time: the job is pending again and the message comes back soon
+    assert result is not None and len(result["batchItemFailures"]) == 1
+    assert job(stack, job_id).status is JobStatus.PENDING
+    assert len(visibility) == 1 and visibility[0] <= 10
