@@ -13,6 +13,8 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.domain.caller import DEFAULT_OWNER, Caller
@@ -112,6 +114,8 @@ class BearerAuthMiddleware:
             await _unauthorized(send, problem)
             return
         scope.setdefault("state", {})["caller"] = caller
+        # The SDK binds a legacy SSE session to the user that opened it: another key cannot post into it.
+        scope["user"] = AuthenticatedUser(AccessToken(token="", client_id=caller.owner, scopes=[]))
         reset = current_caller.set(caller)
         try:
             await self._app(scope, receive, send)
