@@ -159,21 +159,20 @@ async def test_an_image_too_large_to_inline_points_to_its_url(tmp_path: Path) ->
 
 async def test_a_legacy_sse_session_only_accepts_the_key_that_opened_it(shared: LocalServer) -> None:
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {}}
-    async with httpx.AsyncClient(timeout=5) as http:
-        async with http.stream(
-            "GET", f"{shared.url}/sse", headers={"authorization": f"Bearer {ALICE}"}
-        ) as stream:
-            lines = stream.aiter_lines()
-            endpoint = ""
-            while not endpoint:
-                line = await anext(lines)
-                endpoint = line[5:].strip() if line.startswith("data:") else ""
+    headers = {"authorization": f"Bearer {ALICE}"}
+    async with (
+        httpx.AsyncClient(timeout=5) as http,
+        http.stream("GET", f"{shared.url}/sse", headers=headers) as stream,
+    ):
+        lines = stream.aiter_lines()
+        endpoint = ""
+        while not endpoint:
+            line = await anext(lines)
+            endpoint = line[5:].strip() if line.startswith("data:") else ""
 
-            bob = await http.post(
-                shared.url + endpoint, json=ping, headers={"authorization": f"Bearer {BOB}"}
-            )
-            alice = await http.post(
-                shared.url + endpoint, json=ping, headers={"authorization": f"Bearer {ALICE}"}
-            )
+        bob = await http.post(shared.url + endpoint, json=ping, headers={"authorization": f"Bearer {BOB}"})
+        alice = await http.post(
+            shared.url + endpoint, json=ping, headers={"authorization": f"Bearer {ALICE}"}
+        )
 
     assert (bob.status_code, alice.status_code) == (404, 202)
