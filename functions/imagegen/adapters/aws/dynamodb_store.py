@@ -18,6 +18,7 @@ import asyncio
 import functools
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -97,8 +98,11 @@ class DynamoDBJobStore:
 
     def _transact_blocking(self, items: list[TransactWriteItemTypeDef]) -> None:
         for attempt in range(_CONFLICT_RETRIES):
+            # A token per attempt: when the SDK resends this call after a lost response, DynamoDB answers with
+            # the first outcome instead of failing conditions that the first attempt already changed.
+            token = str(uuid.uuid4())
             try:
-                self._client.transact_write_items(TransactItems=items)
+                self._client.transact_write_items(TransactItems=items, ClientRequestToken=token)
                 return
             except ClientError as exc:
                 codes = _cancellation_codes(exc)
