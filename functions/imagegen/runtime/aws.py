@@ -196,7 +196,8 @@ class AwsRuntime:
         )
 
     def provider_name(self, secrets: AwsSecrets) -> str:
-        configured = self.workers_ai_settings(secrets).configured
+        # The same test as WorkersAISettings.configured, without building settings on every request.
+        configured = bool(self.settings.cloudflare_account_id and _reveal(secrets.cloudflare_api_token))
         return WORKERS_AI_PROVIDER_NAME if configured else PREVIEW_PROVIDER_NAME
 
     def keyring(self) -> KeyRing:
