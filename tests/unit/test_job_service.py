@@ -12,7 +12,7 @@ from imagegen.domain.caller import Caller
 from imagegen.domain.errors import InvalidRequest, JobNotFound, ServiceUnavailable, StorageError
 from imagegen.domain.models import JobStatus
 from imagegen.services.history import HistoryService
-from imagegen.services.jobs import JobService, WaitProgress
+from imagegen.services.jobs import JobService, PageRequest, WaitProgress
 from tests.unit.conftest import Core
 
 ALICE = Caller(owner="alice")
@@ -158,16 +158,16 @@ async def test_wait_rejects_bad_id_lists(core: Core, ids: list[str], message: st
 
 
 async def test_list_jobs_rejects_bad_paging_and_filters(core: Core) -> None:
-    for kwargs, message in [
-        ({"limit": 0}, "limit=0"),
-        ({"limit": 51}, "limit=51"),
-        ({"offset": -1}, "negative"),
-        ({"status": "done"}, "not a valid filter"),
-        ({"cursor": "%%%"}, "cursor is not valid"),
-        ({"model": "nope"}, "Unknown model"),
+    for request, status, message in [
+        (PageRequest(limit=0), "all", "limit=0"),
+        (PageRequest(limit=51), "all", "limit=51"),
+        (PageRequest(offset=-1), "all", "negative"),
+        (PageRequest(), "done", "not a valid filter"),
+        (PageRequest(cursor="%%%"), "all", "cursor is not valid"),
+        (PageRequest(model="nope"), "all", "Unknown model"),
     ]:
         with pytest.raises(InvalidRequest, match=message):
-            await core.jobs.list_jobs(ALICE, **kwargs)  # type: ignore[arg-type]
+            await core.jobs.list_jobs(ALICE, request, status)
 
 
 async def test_cancel_pending_job_means_it_never_runs(core: Core) -> None:
@@ -230,7 +230,7 @@ async def test_jobs_that_cannot_be_queued_are_failed_and_the_caller_told(core: C
     with pytest.raises(ServiceUnavailable, match="Try again"):
         await core.jobs.submit(ALICE, "a fox", count=2)
 
-    page = await core.jobs.list_jobs(ALICE)
+    page = await core.jobs.list_jobs(ALICE, PageRequest())
     assert [job.status for job in page.items] == [JobStatus.FAILED, JobStatus.FAILED]
     assert {job.error_code for job in page.items} == {"queue_unavailable"}
     assert await core.store.unfinished_job_ids() == []

@@ -54,7 +54,7 @@ from imagegen.mcp.schemas import (
 )
 from imagegen.ports import ImageStore, Page
 from imagegen.services.history import HistoryService
-from imagegen.services.jobs import JobService, WaitOutcome, WaitProgress
+from imagegen.services.jobs import JobService, PageRequest, WaitOutcome, WaitProgress
 
 SERVER_NAME = "imagegen"
 INSTRUCTIONS = (
@@ -372,16 +372,10 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         prompt_contains: PromptContains = None,
     ) -> Annotated[CallToolResult, GenerationList]:
         with tool_errors():
-            page = await app.jobs.list_generations(
-                caller_from(ctx),
-                limit=limit,
-                offset=offset,
-                cursor=cursor,
-                model=model,
-                created_after=_parse_time("created_after", created_after),
-                created_before=_parse_time("created_before", created_before),
-                prompt_contains=prompt_contains,
+            request = _page_request(
+                limit, offset, cursor, model, created_after, created_before, prompt_contains
             )
+            page = await app.jobs.list_generations(caller_from(ctx), request)
         views = [GenerationView.of(item) for item in page.items]
         result = GenerationList(generations=views, **_page_info(page, limit, offset))
         lines = [
@@ -411,17 +405,10 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         prompt_contains: PromptContains = None,
     ) -> Annotated[CallToolResult, JobList]:
         with tool_errors():
-            page = await app.jobs.list_jobs(
-                caller_from(ctx),
-                status=status,
-                limit=limit,
-                offset=offset,
-                cursor=cursor,
-                model=model,
-                created_after=_parse_time("created_after", created_after),
-                created_before=_parse_time("created_before", created_before),
-                prompt_contains=prompt_contains,
+            request = _page_request(
+                limit, offset, cursor, model, created_after, created_before, prompt_contains
             )
+            page = await app.jobs.list_jobs(caller_from(ctx), request, status)
         views = [JobView.of(job, app.provider_name) for job in page.items]
         result = JobList(jobs=views, **_page_info(page, limit, offset))
         lines = [f"- {view.job_id} {view.status} ({view.model}): {view.prompt[:80]}" for view in views]
@@ -601,7 +588,7 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         caller = current_caller.get()
         if caller is None:
             raise ResourceNotFoundError("Not authenticated.")
-        page = await app.jobs.list_generations(caller, limit=RECENT_IMAGES_COUNT)
+        page = await app.jobs.list_generations(caller, PageRequest(limit=RECENT_IMAGES_COUNT))
         return json.dumps(
             [
                 {"uri": image_uri(item.job_id), **GenerationView.of(item).model_dump(mode="json")}
@@ -610,6 +597,26 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         )
 
     return server
+
+
+def _page_request(
+    limit: int,
+    offset: int,
+    cursor: str | None,
+    model: str | None,
+    created_after: str | None,
+    created_before: str | None,
+    prompt_contains: str | None,
+) -> PageRequest:
+    return PageRequest(
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+        model=model,
+        created_after=_parse_time("created_after", created_after),
+        created_before=_parse_time("created_before", created_before),
+        prompt_contains=prompt_contains or None,
+    )
 
 
 def _page_info(page: Page[Any], limit: int, offset: int) -> dict[str, Any]:

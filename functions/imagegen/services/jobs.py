@@ -26,6 +26,20 @@ from imagegen.domain.validation import (
 from imagegen.ports import Clock, JobQuery, JobQueue, JobStore, JobWatcher, Page
 
 
+class PageRequest(BaseModel):
+    """What a list call asks for: a page (cursor or offset) and optional filters, all validated here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: int = 10
+    offset: int = 0
+    cursor: str | None = None
+    model: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    prompt_contains: str | None = None
+
+
 class WaitOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -139,67 +153,21 @@ class JobService:
             raise JobNotFound(job_id)
         return generation
 
-    async def list_jobs(
-        self,
-        caller: Caller,
-        *,
-        status: str = "all",
-        limit: int = 10,
-        offset: int = 0,
-        cursor: str | None = None,
-        model: str | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        prompt_contains: str | None = None,
-    ) -> Page[Job]:
-        query = self._query(
-            caller, limit, offset, cursor, model, created_after, created_before, prompt_contains
-        )
-        return await self._store.list_jobs(query.model_copy(update={"statuses": parse_status_filter(status)}))
+    async def list_jobs(self, caller: Caller, page: PageRequest, status: str = "all") -> Page[Job]:
+        query = self._query(caller, page).model_copy(update={"statuses": parse_status_filter(status)})
+        return await self._store.list_jobs(query)
 
-    async def list_generations(
-        self,
-        caller: Caller,
-        *,
-        limit: int = 10,
-        offset: int = 0,
-        cursor: str | None = None,
-        model: str | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        prompt_contains: str | None = None,
-    ) -> Page[Generation]:
-        query = self._query(
-            caller, limit, offset, cursor, model, created_after, created_before, prompt_contains
-        )
-        return await self._store.list_generations(query)
+    async def list_generations(self, caller: Caller, page: PageRequest) -> Page[Generation]:
+        return await self._store.list_generations(self._query(caller, page))
 
     @staticmethod
-    def _query(
-        caller: Caller,
-        limit: int,
-        offset: int,
-        cursor: str | None,
-        model: str | None,
-        created_after: datetime | None,
-        created_before: datetime | None,
-        prompt_contains: str | None,
-    ) -> JobQuery:
-        validate_page(limit, offset)
-        if cursor is not None:
-            decode_cursor(cursor)  # reject a malformed cursor before it reaches a store
-        if model is not None:
-            catalog.get_model(model)
-        return JobQuery(
-            owner=caller.scope,
-            model=model,
-            created_after=created_after,
-            created_before=created_before,
-            prompt_contains=prompt_contains or None,
-            limit=limit,
-            offset=offset,
-            cursor=cursor,
-        )
+    def _query(caller: Caller, page: PageRequest) -> JobQuery:
+        validate_page(page.limit, page.offset)
+        if page.cursor is not None:
+            decode_cursor(page.cursor)  # reject a malformed cursor before it reaches a store
+        if page.model is not None:
+            catalog.get_model(page.model)
+        return JobQuery(owner=caller.scope, **page.model_dump())
 
     # ------------------------------------------------------------ wait
 
