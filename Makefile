@@ -9,10 +9,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP_RUNTIME := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_EMULATOR := $(VENV)/.installed-emulator
 NODE_STAMP := node_modules/.installed
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: help serve test lint format typecheck bench clean
+.PHONY: help serve serve-aws test lint format typecheck bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,12 +27,19 @@ $(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
 	@touch $@
 
+$(STAMP_EMULATOR): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[emulator]'
+	@touch $@ $(STAMP_RUNTIME)
+
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev,infra]'
-	@touch $@ $(STAMP_RUNTIME)
+	@touch $@ $(STAMP_RUNTIME) $(STAMP_EMULATOR)
 
 serve: $(STAMP_RUNTIME) ## Run the MCP server locally on http://127.0.0.1:8787/mcp (HOST, PORT, AUTH_TOKEN)
 	$(BIN)/imagegen serve
+
+serve-aws: $(STAMP_EMULATOR) ## Run the deployed Lambda handlers behind emulated API Gateway + Lambda + SQS, on moto
+	$(BIN)/imagegen serve --backend aws --moto
 
 test: $(STAMP_DEV) $(NODE_STAMP) ## Lint, type-check and run the whole test suite
 	$(BIN)/ruff check .

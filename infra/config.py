@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from imagegen.adapters.aws import deployment
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAYER_PATH = REPO_ROOT / "layers" / "build"
 
@@ -30,12 +32,9 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 
-# Workers AI allows 720 text-to-image requests per minute (12 per second). One generation takes at least
-# about a second, so 12 calls in flight cannot exceed the limit even when every call is fast. The worker
-# runs a batch's records concurrently: calls in flight = concurrent invocations x batch size.
-MAX_CALLS_IN_FLIGHT = 12
-# Lambda's SQS poller never runs fewer than 2 concurrent invocations.
-MIN_POLLER_CONCURRENCY = 2
+# Workers AI's 720 requests/minute bound calls in flight; see imagegen.adapters.aws.deployment.
+MAX_CALLS_IN_FLIGHT = deployment.MAX_CALLS_IN_FLIGHT
+MIN_POLLER_CONCURRENCY = deployment.MIN_EVENT_SOURCE_CONCURRENCY
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -78,14 +77,15 @@ class DeployConfig(BaseModel):
         description="ACM certificate for custom_domain, in the stack's region.",
     )
     worker_reserved_concurrency: int = Field(
-        default=3,
+        default=0,
         ge=0,
         le=MAX_CALLS_IN_FLIGHT // MIN_POLLER_CONCURRENCY,
-        description="Concurrent worker invocations (at least 2, at most 12 / worker_batch_size); 0 "
-        "reserves none, for new accounts whose whole concurrency quota is 10.",
+        description="Opt-in: concurrency reserved for the worker (at least 2, at most 12 / "
+        "worker_batch_size). 0, the default, reserves none: the event source's maximum concurrency bounds "
+        "the worker, and the deploy works on new accounts whose whole concurrency quota is 10.",
     )
     worker_batch_size: int = Field(
-        default=4,
+        default=deployment.DEFAULT_WORKER_BATCH_SIZE,
         ge=1,
         le=MAX_CALLS_IN_FLIGHT // MIN_POLLER_CONCURRENCY,
         description="Jobs per worker invocation, processed concurrently (1-6).",
@@ -197,9 +197,7 @@ class DeployConfig(BaseModel):
     @property
     def worker_max_concurrency(self) -> int:
         """Concurrency the SQS poller may use: never above the reservation, so it is never throttled."""
-        if self.worker_reserved_concurrency:
-            return self.worker_reserved_concurrency
-        return max(MIN_POLLER_CONCURRENCY, MAX_CALLS_IN_FLIGHT // self.worker_batch_size)
+        return deployment.worker_max_concurrency(self.worker_batch_size, self.worker_reserved_concurrency)
 
     @property
     def uses_placeholders(self) -> list[str]:

@@ -6,7 +6,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from imagegen.adapters.aws import schema
+from imagegen.adapters.aws import deployment
 from infra.config import LOG_RETENTION_DAYS, DeployConfig
 from infra.constructs.api import McpApi
 from infra.constructs.data import DataTables
@@ -14,7 +14,6 @@ from infra.constructs.functions import SharedCode
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.queue import JobQueue
 from infra.constructs.secrets import Credentials
-from infra.constructs.worker import TIMEOUT as WORKER_TIMEOUT
 from infra.constructs.worker import Worker
 from infra.outputs import Outputs
 
@@ -46,24 +45,20 @@ class ImagegenStack(Stack):
         retention = RETENTION[config.log_retention_days]
 
         data = DataTables(self, "Data", retain=config.retain_data)
-        jobs = JobQueue(
-            self, "Jobs", consumer_timeout=WORKER_TIMEOUT, max_receive_count=schema.DEFAULT_MAX_RECEIVE_COUNT
-        )
+        jobs = JobQueue(self, "Jobs", max_receive_count=deployment.MAX_RECEIVE_COUNT)
         credentials = Credentials(self, "Credentials", stage=config.stage)
         shared = SharedCode(self, "Code", layer_path=config.layer_path)
 
-        environment = {
-            schema.ENV_JOBS_TABLE: data.jobs.table_name,
-            schema.ENV_GENERATIONS_TABLE: data.generations.table_name,
-            schema.ENV_QUEUE_URL: jobs.queue.queue_url,
-            schema.ENV_R2_BUCKET: config.r2_bucket,
-            schema.ENV_R2_PUBLIC_BASE_URL: config.r2_public_base_url,
-            schema.ENV_R2_ACCOUNT_ID: config.cloudflare_account_id,
-            schema.ENV_R2_JURISDICTION: config.r2_jurisdiction,
-            schema.ENV_SECRET_ARN: credentials.secret.secret_arn,
-            # Responses carry prompts and images (base64): keep them out of X-Ray, whose segments cap at 64 KB.
-            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
-        }
+        environment = deployment.shared_environment(
+            jobs_table=data.jobs.table_name,
+            generations_table=data.generations.table_name,
+            queue_url=jobs.queue.queue_url,
+            r2_bucket=config.r2_bucket,
+            r2_public_base_url=config.r2_public_base_url,
+            cloudflare_account_id=config.cloudflare_account_id,
+            r2_jurisdiction=config.r2_jurisdiction,
+            secret_arn=credentials.secret.secret_arn,
+        )
         api = McpApi(
             self,
             "Mcp",

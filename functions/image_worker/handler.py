@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from imagegen.adapters.aws import deployment
 from imagegen.adapters.aws.sqs_queue import CORRELATION_ATTRIBUTE
 from imagegen.domain.errors import ReasonCode
 from imagegen.domain.models import JobStatus
@@ -35,7 +36,7 @@ from imagegen.services.worker import Outcome, ProcessResult, RetryLater, retry_d
 
 SERVICE = "image_worker"
 # Left for handing a job back (release + visibility change) before Lambda's own timeout ends the invocation.
-HANDBACK_MARGIN_SECONDS = 10.0
+HANDBACK_MARGIN_SECONDS = deployment.HANDBACK_MARGIN_SECONDS
 NAMESPACE = "Imagegen"
 
 logger = Logger(service=SERVICE)

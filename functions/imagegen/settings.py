@@ -33,7 +33,12 @@ class WorkersAISettings(BaseSettings):
     workers_ai_base_url: str = "https://api.cloudflare.com/client/v4"
     ai_gateway_id: str | None = None
     ai_gateway_base_url: str = "https://gateway.ai.cloudflare.com/v1"
-    workers_ai_timeout_seconds: float = Field(default=60.0, gt=0)
+    workers_ai_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Per-request timeout. Unset: each model's latency ceiling from the catalog, so a slow "
+        "model is never cut off by a limit meant for fast ones.",
+    )
     workers_ai_max_retries: int = Field(default=3, ge=0, le=10)
     workers_ai_retry_budget_seconds: float = Field(default=20.0, ge=0)
     workers_ai_rate_limit_per_minute: int = Field(default=720, ge=1)

@@ -17,7 +17,7 @@ from mcp.server.mcpserver import MCPServer
 
 from imagegen.mcp.server import build_mcp_server
 from imagegen.runtime.aws import AwsRuntime, AwsSettings, container_loop
-from imagegen.runtime.aws_api import Stopwatch, invoke, result_summary, rpc_summary
+from imagegen.runtime.aws_api import Stopwatch, invoke, own_origins, result_summary, rpc_summary
 from imagegen.runtime.aws_observability import configure_logging, log_context
 
 SERVICE = "mcp_api"
@@ -38,8 +38,10 @@ def server(provider_name: str) -> MCPServer:
     return build_mcp_server(runtime().app_context(provider_name))
 
 
-def current_server() -> MCPServer:
-    return server(runtime().provider_name(runtime().secrets()))
+@lru_cache(maxsize=1)
+def allowed_origins() -> list[str]:
+    settings = runtime().settings
+    return own_origins(settings.allowed_hosts, settings.allowed_origins)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
@@ -48,17 +50,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     watch = Stopwatch()
     summary = rpc_summary(event)
     job_ids = summary.get("job_ids") or []
-    settings = runtime().settings
     container_loop()  # Mangum runs on the thread's current loop; keep it the same one across invocations
     request_id = (event.get("requestContext") or {}).get("requestId")
     with log_context(job_id=",".join(job_ids) if job_ids else None, correlation_id=request_id):
+        provider_name = runtime().provider_name(runtime().secrets())
         response = invoke(
-            current_server(),
+            server(provider_name),
             runtime().keyring(),
             event,
             context,
-            allowed_hosts=settings.allowed_hosts,
-            allowed_origins=settings.allowed_origins,
+            provider_name=provider_name,
+            allowed_origins=allowed_origins(),
         )
         # Only tool calls create or name jobs; re-parsing other answers (a tools/list) would cost for nothing.
         outcome = result_summary(response) if summary.get("rpc_method") == "tools/call" else {}

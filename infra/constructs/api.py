@@ -27,27 +27,12 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from imagegen.adapters.aws import schema
+from imagegen.adapters.aws import deployment
 from infra.config import DeployConfig
 from infra.constructs.functions import PythonFunction, SharedCode
 from infra.nag import acknowledge
 
-# The module-level entry both handler modules define (Powertools naming); a test checks it exists.
-HANDLER = "mcp_api.handler.lambda_handler"
-# HTTP APIs end an integration at 30 s (their default and maximum), whatever the function does.
-TIMEOUT = Duration.seconds(30)
-MEMORY_MB = 1024
-# Wait tools must answer before the 30 s cut, with time left for the final reads and the response.
-WAIT_TIMEOUT_SECONDS = 25
-MCP_PATH = "/mcp"
-
-GET, POST, DELETE = apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.DELETE
-ROUTES: Mapping[str, tuple[apigwv2.HttpMethod, ...]] = {
-    MCP_PATH: (POST, GET, DELETE),
-    "/": (GET,),
-    "/health": (GET,),
-    "/healthz": (GET,),
-}
+MCP_PATH = deployment.MCP_PATH
 # Headers a browser-based MCP client sends and reads (Streamable HTTP, 2025-06-18 and later).
 CORS_ALLOW_HEADERS = (
     "authorization",
@@ -135,23 +120,20 @@ class McpApi(Construct):
 
         self.execute_api_host = f"{self.http_api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
         hosts = [self.execute_api_host, *([config.custom_domain] if config.custom_domain else [])]
-        api_environment = {
-            **environment,
-            schema.ENV_ALLOWED_HOSTS: ",".join(hosts),
-            schema.ENV_WAIT_TIMEOUT: str(WAIT_TIMEOUT_SECONDS),
-        }
-        if config.allowed_origins:
-            # The MCP SDK's Origin check must accept the same browser origins that CORS lets through.
-            api_environment[schema.ENV_ALLOWED_ORIGINS] = ",".join(config.allowed_origins)
         self.handler = PythonFunction(
             self,
             "Api",
             shared=shared,
-            handler=HANDLER,
+            handler=deployment.API_HANDLER,
             description="imagegen MCP API (Streamable HTTP, stateless)",
-            timeout=TIMEOUT,
-            memory_size=MEMORY_MB,
-            environment=api_environment,
+            # HTTP APIs end an integration at 30 s whatever the function does; the handler answers by
+            # the earlier of the two deadlines.
+            timeout=Duration.seconds(deployment.API_TIMEOUT_SECONDS),
+            memory_size=deployment.API_MEMORY_MB,
+            # The function's Origin check accepts the same browser origins that CORS lets through.
+            environment=deployment.api_environment(
+                environment, domain_names=hosts, allowed_origins=list(config.allowed_origins)
+            ),
             log_retention=log_retention,
             tracing=tracing,
         )
@@ -162,8 +144,10 @@ class McpApi(Construct):
             self.function,
             payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
         )
-        for path, methods in ROUTES.items():
-            self.http_api.add_routes(path=path, methods=list(methods), integration=integration)
+        for path, methods in deployment.API_ROUTES.items():
+            self.http_api.add_routes(
+                path=path, methods=[apigwv2.HttpMethod(method) for method in methods], integration=integration
+            )
 
         # APIG2 (request validation) and COG4 (Cognito authorizer) check REST API methods only, so only
         # the authorizer rule applies to this HTTP API's routes.

@@ -29,6 +29,10 @@ CODE_EXCLUDES = (
     "**/.mypy_cache",
     "**/.pytest_cache",
     "**/.ruff_cache",
+    # What runs on a developer's machine only: the CLI, the emulation of AWS, the fake Workers AI.
+    "imagegen/cli",
+    "imagegen/emulator",
+    "imagegen/fakes",
 )
 LAYER_EXCLUDES = (HASH_FILE_NAME, "python.partial")
 

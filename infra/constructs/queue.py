@@ -7,15 +7,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-# AWS's guidance for Lambda event sources: at least six times the function timeout, so a message is not
-# redelivered to a second worker while the first is still retrying its batch.
-VISIBILITY_TIMEOUT_FACTOR = 6
+from imagegen.adapters.aws import deployment
 
 
 class JobQueue(Construct):
-    def __init__(
-        self, scope: Construct, construct_id: str, *, consumer_timeout: Duration, max_receive_count: int
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, max_receive_count: int) -> None:
         super().__init__(scope, construct_id)
         self.max_receive_count = max_receive_count
         self.dead_letter_queue = sqs.Queue(
@@ -31,7 +27,9 @@ class JobQueue(Construct):
             "Queue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR),
+            # AWS's guidance for Lambda event sources: six times the function timeout, so a message is
+            # not redelivered to a second worker while the first is still on it.
+            visibility_timeout=Duration.seconds(deployment.visibility_timeout_seconds()),
             retention_period=Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=max_receive_count, queue=self.dead_letter_queue

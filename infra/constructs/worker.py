@@ -10,14 +10,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from imagegen.adapters.aws import schema
+from imagegen.adapters.aws import deployment
 from infra.constructs.functions import PythonFunction, SharedCode
-
-HANDLER = "image_worker.handler.lambda_handler"
-# One generation may take the provider's 60 s timeout plus its retry budget; two minutes leaves room
-# for the R2 upload and the final DynamoDB transaction.
-TIMEOUT = Duration.seconds(120)
-MEMORY_MB = 1024
 
 
 class Worker(Construct):
@@ -41,21 +35,22 @@ class Worker(Construct):
             self,
             "Worker",
             shared=shared,
-            handler=HANDLER,
+            handler=deployment.WORKER_HANDLER,
             description="imagegen worker: queued job -> Workers AI -> R2 -> DynamoDB",
-            timeout=TIMEOUT,
-            memory_size=MEMORY_MB,
-            # The handler marks a job failed on the delivery the redrive policy will not repeat.
-            environment={**environment, schema.ENV_MAX_RECEIVE_COUNT: str(max_receive_count)},
+            # Covers the slowest catalog model's slowest expected generation (deployment module).
+            timeout=Duration.seconds(deployment.worker_timeout_seconds()),
+            memory_size=deployment.WORKER_MEMORY_MB,
+            environment=deployment.worker_environment(environment, max_receive_count=max_receive_count),
             log_retention=log_retention,
             tracing=tracing,
             reserved_concurrent_executions=reserved_concurrency or None,
         )
         self.function = self.handler.function
-        # maxConcurrency keeps the poller at or below the reservation: a throttled invocation would
-        # count as a receive and walk healthy messages towards the dead-letter queue. The handler runs a
-        # batch's records concurrently, so jobs of one batch share one invocation's duration; with no
-        # batching window a lone job still starts at once.
+        # maxConcurrency bounds the worker without reserving concurrency (a reservation fails the deploy
+        # on accounts whose quota is 10), and stays at or below a reservation when one is made: a
+        # throttled invocation would count as a receive and walk healthy messages towards the DLQ. The
+        # handler runs a batch's records concurrently, so jobs of one batch share one invocation's
+        # duration; with no batching window a lone job still starts at once.
         self.function.add_event_source(
             event_sources.SqsEventSource(
                 queue,

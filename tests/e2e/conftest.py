@@ -1,14 +1,79 @@
+"""The two backends every client is checked against: the local server, and the AWS path (the deployed
+handlers behind the emulated API Gateway, Lambda and SQS, on moto's server)."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from mcp import Client
 
-from tests.support.local_server import LocalServer, local_server
+from tests.support.emulated_aws import EmulatedAws, emulated_aws
+from tests.support.local_server import LocalServer, connect, local_server
+from tests.support.servers import free_port
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LocalServer]:
     with local_server(tmp_path / "data") as running:
         yield running
+
+
+@dataclass
+class Backend:
+    """One running server as a client sees it: a base URL and a bearer token."""
+
+    name: str
+    url: str
+    token: str
+    # A port whose loopback names the server accepts as Host: for a proxy in front of it (conformance).
+    proxy_port: int
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.url}/mcp"
+
+    def client(self, token: str | None = None, mode: str = "legacy") -> AbstractAsyncContextManager[Client]:
+        return _client(self.mcp_url, token or self.token, mode)
+
+
+@asynccontextmanager
+async def _client(url: str, token: str, mode: str) -> AsyncIterator[Client]:
+    async with connect(url, token, mode=mode) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def aws_path() -> Iterator[tuple[EmulatedAws, int]]:
+    """One emulated stack for the session: its warm environments serve every test, as on AWS."""
+    proxy_port = free_port()
+    extra = [f"127.0.0.1:{proxy_port}", f"localhost:{proxy_port}"]
+    with emulated_aws(extra_domain_names=extra) as running:
+        yield running, proxy_port
+
+
+@pytest.fixture(scope="session")
+def local_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServer, int]]:
+    proxy_port = free_port()
+    hosts = [f"127.0.0.1:{proxy_port}", f"localhost:{proxy_port}"]
+    with local_server(tmp_path_factory.mktemp("local-backend"), allowed_hosts=hosts) as running:
+        yield running, proxy_port
+
+
+@pytest.fixture(params=["local", "aws"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    name: str = request.param
+    if name == "aws":
+        aws, proxy_port = request.getfixturevalue("aws_path")
+        return Backend(name=name, url=aws.url, token=aws.token, proxy_port=proxy_port)
+    local, proxy_port = request.getfixturevalue("local_backend")
+    return Backend(name=name, url=local.url, token=local.token, proxy_port=proxy_port)
+
+
+def structured(result: Any) -> dict[str, Any]:
+    content: dict[str, Any] = result.structured_content or {}
+    return content

@@ -1,7 +1,8 @@
-"""The official MCP conformance suite (@modelcontextprotocol/conformance, run with Node 22) against the server.
+"""The official MCP conformance suite (@modelcontextprotocol/conformance, run with Node 22) on both backends.
 
 The suite sends no Authorization header, so it talks to the server through a proxy that adds the token;
-Host and Origin pass through, so the DNS-rebinding checks are the server's own.
+Host and Origin pass through, so the DNS-rebinding checks are the server's own (on the AWS path, the
+emulated API Gateway's, which answers only for its own names as API Gateway does).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import Backend
 from tests.support.auth_proxy import auth_proxy
-from tests.support.local_server import local_server
-from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / ".bin" / "node"
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(
     reason="conformance suite not installed: run `npm ci` (make test does)",
 )
 
+# The suite's generic scenarios that apply to a server with tools and resources.
 GENERIC_SCENARIOS = [
     "server-initialize",
     "ping",
@@ -36,16 +37,10 @@ GENERIC_SCENARIOS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def proxied_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proxy_port = free_port()
-    data = tmp_path_factory.mktemp("conformance")
+@pytest.fixture
+def proxied_url(backend: Backend) -> Iterator[str]:
     # The proxy's own address is where the suite's requests come from, so it is an allowed Host.
-    hosts = [f"127.0.0.1:{proxy_port}", f"localhost:{proxy_port}"]
-    with (
-        local_server(data, allowed_hosts=hosts) as server,
-        auth_proxy(server.url, server.token, proxy_port) as url,
-    ):
+    with auth_proxy(backend.url, backend.token, backend.proxy_port) as url:
         yield f"{url}/mcp"
 
 

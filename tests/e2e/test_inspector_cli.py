@@ -1,4 +1,4 @@
-"""The MCP Inspector CLI, the client most users try first, against the local server: the README's command."""
+"""The MCP Inspector CLI, the client most users try first, on both backends: the README's command."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support.local_server import LocalServer
+from imagegen.domain.image_format import detect_image_format
+from tests.e2e.conftest import Backend
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / ".bin" / "node"
@@ -21,15 +23,15 @@ pytestmark = pytest.mark.skipif(
 
 
 def inspector(
-    server: LocalServer, *arguments: str, token: str | None = None
+    backend: Backend, *arguments: str, token: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    command = [str(NODE), str(INSPECTOR), "--cli", server.mcp_url, "--transport", "http"]
-    command += ["--header", f"Authorization: Bearer {token or server.token}", *arguments]
+    command = [str(NODE), str(INSPECTOR), "--cli", backend.mcp_url, "--transport", "http"]
+    command += ["--header", f"Authorization: Bearer {token or backend.token}", *arguments]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_tools_list_passes_the_strict_schema_portability_check(server: LocalServer) -> None:
-    result = inspector(server, "--method", "tools/list", "--strict")
+def test_tools_list_passes_the_strict_schema_portability_check(backend: Backend) -> None:
+    result = inspector(backend, "--method", "tools/list", "--strict")
 
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr and "Error" not in result.stderr, result.stderr
@@ -37,9 +39,9 @@ def test_tools_list_passes_the_strict_schema_portability_check(server: LocalServ
     assert {"generate_image", "generate_image_and_wait", "wait_for_completion", "list_models"} <= names
 
 
-def test_generate_image_and_wait_returns_an_image_url(server: LocalServer) -> None:
+def test_generate_image_and_wait_returns_an_image_url_that_serves_the_image(backend: Backend) -> None:
     result = inspector(
-        server,
+        backend,
         "--method",
         "tools/call",
         "--tool-name",
@@ -51,11 +53,12 @@ def test_generate_image_and_wait_returns_an_image_url(server: LocalServer) -> No
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
     assert output["structuredContent"]["status"] == "completed"
-    assert output["structuredContent"]["image_url"].startswith(server.url + "/images/")
+    image = httpx.get(output["structuredContent"]["image_url"])
+    assert image.status_code == 200 and detect_image_format(image.content) is not None
 
 
-def test_a_wrong_token_is_refused(server: LocalServer) -> None:
-    result = inspector(server, "--method", "tools/list", token="wrong-token-0000000000")
+def test_a_wrong_token_is_refused(backend: Backend) -> None:
+    result = inspector(backend, "--method", "tools/list", token="wrong-token-0000000000")
 
     # The 401 challenge makes the Inspector report that authentication is required (it would start OAuth
     # on a terminal; this server uses static bearer keys).

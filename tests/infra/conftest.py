@@ -102,7 +102,7 @@ def full_synth(synthesize: Synthesizer) -> Synth:
         custom_domain="mcp.example.org",
         custom_domain_certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555",
         alarm_email="ops@example.org",
-        worker_reserved_concurrency="0",
+        worker_reserved_concurrency="2",
         log_retention_days="90",
         retain_data="false",
     )

@@ -164,13 +164,16 @@ def test_given_a_real_build_then_the_layer_has_no_boto_and_fits_the_budget(tmp_p
 
 
 def test_given_the_handlers_then_they_import_without_the_local_only_packages() -> None:
-    # The layer leaves out the CLI's packages; a handler importing one would fail on its first cold start.
+    # The layer leaves out the CLI's packages and the code asset leaves out the CLI and the emulation; a
+    # handler importing one would fail on its first cold start.
     script = (
         "import sys\n"
         "class Blocked:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in {'typer', 'rich', 'moto', 'respx', 'pytest'}:\n"
+        "        if name.split('.')[0] in {'typer', 'rich', 'moto', 'respx', 'pytest', 'awslambdaric'}:\n"
         "            raise ImportError('not in the Lambda layer: ' + name)\n"
+        "        if name.startswith(('imagegen.cli', 'imagegen.emulator', 'imagegen.fakes')):\n"
+        "            raise ImportError('not in the Lambda code asset: ' + name)\n"
         "sys.meta_path.insert(0, Blocked())\n"
         "import mcp_api.handler, image_worker.handler\n"
     )

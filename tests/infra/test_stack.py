@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 from infra.config import MAX_CALLS_IN_FLIGHT
-from infra.constructs import api as api_module
-from infra.constructs import worker as worker_module
-from infra.constructs.queue import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.secrets import SECRET_KEYS
 from infra.outputs import Outputs
 
-from imagegen.adapters.aws import schema
+from imagegen.adapters.aws import deployment, schema
+from imagegen.domain import catalog
 from tests.infra.conftest import REPO_ROOT, Synth
 
 COMMON_ENV = {
@@ -40,11 +38,11 @@ def _function(synth: Synth, handler: str) -> dict[str, Any]:
 
 
 def _api_function(synth: Synth) -> dict[str, Any]:
-    return _function(synth, api_module.HANDLER)
+    return _function(synth, deployment.API_HANDLER)
 
 
 def _worker_function(synth: Synth) -> dict[str, Any]:
-    return _function(synth, worker_module.HANDLER)
+    return _function(synth, deployment.WORKER_HANDLER)
 
 
 def _queue(synth: Synth) -> dict[str, Any]:
@@ -64,7 +62,7 @@ def test_given_default_context_when_synthesized_then_there_are_exactly_two_funct
     assert len(default_synth.resources("AWS::Lambda::Function")) == 2
 
 
-@pytest.mark.parametrize("handler", [api_module.HANDLER, worker_module.HANDLER])
+@pytest.mark.parametrize("handler", [deployment.API_HANDLER, deployment.WORKER_HANDLER])
 def test_given_each_function_then_it_runs_python_3_13_on_arm64_with_the_shared_layer(
     default_synth: Synth, handler: str
 ) -> None:
@@ -77,24 +75,43 @@ def test_given_each_function_then_it_runs_python_3_13_on_arm64_with_the_shared_l
     assert function["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_given_the_api_function_then_it_stops_with_api_gateway_and_waits_less(default_synth: Synth) -> None:
+def test_given_the_api_function_then_it_stops_with_api_gateway_and_no_setting_can_outlast_it(
+    default_synth: Synth,
+) -> None:
     function = _api_function(default_synth)
 
-    assert function["Timeout"] == 30
+    assert function["Timeout"] == deployment.API_GATEWAY_TIMEOUT_SECONDS == 30
     assert function["MemorySize"] >= 512
-    assert int(function["Environment"]["Variables"][schema.ENV_WAIT_TIMEOUT]) <= 28
+    # Wait budgets come from each request's deadline, never from a separate setting.
+    assert schema.ENV_WAIT_TIMEOUT not in function["Environment"]["Variables"]
 
 
-def test_given_the_worker_function_then_its_timeout_fits_one_provider_call_with_retries(
+def test_given_the_worker_function_then_its_timeout_covers_the_slowest_model_with_retries(
     default_synth: Synth,
 ) -> None:
     function = _worker_function(default_synth)
 
-    assert function["Timeout"] == 120
+    slowest = catalog.slowest_latency_ceiling_seconds()
+    assert slowest >= 113  # FLUX.2 [dev] has been reported at about 113 s for one image
+    assert function["Timeout"] == deployment.worker_timeout_seconds()
+    assert (
+        function["Timeout"]
+        >= slowest + deployment.PROVIDER_RETRY_BUDGET_SECONDS + deployment.HANDBACK_MARGIN_SECONDS
+    )
     assert function["MemorySize"] >= 512
 
 
-@pytest.mark.parametrize("handler", [api_module.HANDLER, worker_module.HANDLER])
+@pytest.mark.parametrize("handler", [deployment.API_HANDLER, deployment.WORKER_HANDLER])
+def test_given_each_function_then_r2_checksums_are_off_whatever_botocore_the_runtime_has(
+    default_synth: Synth, handler: str
+) -> None:
+    variables = _function(default_synth, handler)["Environment"]["Variables"]
+
+    assert variables["AWS_REQUEST_CHECKSUM_CALCULATION"] == "when_required"
+    assert variables["AWS_RESPONSE_CHECKSUM_VALIDATION"] == "when_required"
+
+
+@pytest.mark.parametrize("handler", [deployment.API_HANDLER, deployment.WORKER_HANDLER])
 def test_given_each_function_then_it_gets_every_schema_variable_with_resource_references(
     default_synth: Synth, handler: str
 ) -> None:
@@ -126,7 +143,7 @@ def test_given_the_worker_then_it_learns_the_queue_redrive_count(default_synth: 
 
 
 def test_given_the_handlers_then_each_names_a_function_defined_in_its_module() -> None:
-    for dotted in (api_module.HANDLER, worker_module.HANDLER):
+    for dotted in (deployment.API_HANDLER, deployment.WORKER_HANDLER):
         module, attribute = dotted.rsplit(".", 1)
         source = REPO_ROOT / "functions" / (module.replace(".", "/") + ".py")
         if not source.exists():
@@ -150,12 +167,14 @@ def test_given_the_code_asset_then_tests_caches_and_metadata_are_left_out(defaul
     staged = default_synth.outdir / f"asset.{function_code}"
 
     assert (staged / "imagegen" / "adapters" / "aws" / "schema.py").is_file()
+    for local_only in ("cli", "emulator", "fakes"):
+        assert not (staged / "imagegen" / local_only).exists(), local_only
     assert not list(staged.rglob("__pycache__"))
     assert not list(staged.rglob("*.pyc"))
     assert not list(staged.glob("*.egg-info"))
 
 
-@pytest.mark.parametrize("handler", [api_module.HANDLER, worker_module.HANDLER])
+@pytest.mark.parametrize("handler", [deployment.API_HANDLER, deployment.WORKER_HANDLER])
 def test_given_each_function_then_it_logs_to_its_own_group_with_the_configured_retention(
     default_synth: Synth, handler: str
 ) -> None:
@@ -179,7 +198,7 @@ def test_given_any_log_group_then_it_has_a_retention(default_synth: Synth, full_
 def test_given_the_job_queue_then_visibility_covers_six_worker_timeouts(default_synth: Synth) -> None:
     visibility = _queue(default_synth)["VisibilityTimeout"]
 
-    assert VISIBILITY_TIMEOUT_FACTOR >= 6
+    assert deployment.VISIBILITY_TIMEOUT_FACTOR >= 6
     assert visibility >= 6 * _worker_function(default_synth)["Timeout"]
 
 
@@ -241,12 +260,16 @@ def test_given_the_worker_then_workers_ai_never_sees_more_than_12_calls_at_once(
             assert poller <= reserved  # a throttled poller would walk messages to the DLQ
 
 
-def test_given_default_context_then_the_worker_concurrency_is_reserved(default_synth: Synth) -> None:
-    assert _worker_function(default_synth)["ReservedConcurrentExecutions"] == 3
+def test_given_default_context_then_nothing_reserves_concurrency(default_synth: Synth) -> None:
+    # A reservation fails the first deploy on accounts whose whole concurrency quota is 10.
+    for function in default_synth.resources("AWS::Lambda::Function").values():
+        assert "ReservedConcurrentExecutions" not in function["Properties"]
+    mapping = next(iter(default_synth.resources("AWS::Lambda::EventSourceMapping").values()))["Properties"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
 
 
-def test_given_reservation_zero_then_no_concurrency_is_reserved(full_synth: Synth) -> None:
-    assert "ReservedConcurrentExecutions" not in _worker_function(full_synth)
+def test_given_an_opt_in_reservation_then_the_worker_reserves_it(full_synth: Synth) -> None:
+    assert _worker_function(full_synth)["ReservedConcurrentExecutions"] == 2
 
 
 # ----------------------------------------------------------------------------------------------- tables

@@ -15,11 +15,11 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from imagegen.adapters.workers_ai import WorkersAIProvider
+from imagegen.cli.fake_workers_ai import register
 from imagegen.domain import catalog
 from imagegen.domain.errors import ProviderError, ReasonCode
 from imagegen.domain.image_format import detect_image_format
 from imagegen.domain.models import GenerationParams
-from imagegen.fakes.cli import register
 from imagegen.ports import GenerationRequest
 from imagegen.settings import WorkersAISettings
 from tests.support.fake_workers_ai import FAKE_TOKEN as TOKEN

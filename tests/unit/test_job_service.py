@@ -9,6 +9,7 @@ import time
 import pytest
 
 from imagegen.domain.caller import Caller
+from imagegen.domain.deadline import Deadline
 from imagegen.domain.errors import InvalidRequest, JobNotFound, ServiceUnavailable, StorageError
 from imagegen.domain.models import JobStatus
 from imagegen.services.history import HistoryService
@@ -129,6 +130,13 @@ async def test_wait_budget_is_capped_by_the_server(core: Core) -> None:
     assert core.jobs.wait_budget(None) == 2
     assert core.jobs.wait_budget(3600) == 5
     assert core.jobs.wait_budget(-1) == 0
+
+
+async def test_wait_budget_never_outlasts_the_requests_deadline(core: Core) -> None:
+    nearly_out = Deadline.within(1.0)
+
+    assert 0 < core.jobs.wait_budget(5, nearly_out) <= 1.0
+    assert core.jobs.wait_budget(5, nearly_out.earlier_by(2.0)) == 0
 
 
 async def test_wait_reports_progress_while_running(core: Core) -> None:

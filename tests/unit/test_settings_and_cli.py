@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imagegen.cli import keyring_from
+from imagegen.cli.console import local_keyring
 from imagegen.domain.caller import Caller
 from imagegen.settings import LocalSettings
 from imagegen.web.logging import StripQueryString
@@ -33,7 +33,7 @@ def test_keys_file_and_admin_client_are_honoured(tmp_path: Path) -> None:
     keys.write_text(json.dumps({"alice": ALICE, "root": ROOT}))
     settings = LocalSettings(auth_tokens_file=keys, admin_client="root", imagegen_data_dir=tmp_path)
 
-    ring = keyring_from(settings, None)
+    ring = local_keyring(settings, None)
 
     assert ring.authenticate(ALICE) == Caller(owner="alice")
     assert ring.authenticate(ROOT) == Caller(owner="root", is_admin=True)

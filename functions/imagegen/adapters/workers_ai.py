@@ -28,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 
 from imagegen.adapters.rate_limit import RateLimiter
 from imagegen.domain import catalog
-from imagegen.domain.catalog import ModelSpec, RequestEncoding
+from imagegen.domain.catalog import ModelSpec, RequestEncoding, slowest_latency_ceiling_seconds
 from imagegen.domain.errors import InvalidRequest, ProviderError, ReasonCode
 from imagegen.domain.image_format import detect_image_format
 from imagegen.domain.validation import validate_prompt
@@ -202,11 +202,9 @@ class WorkersAIProvider:
         self._account_id = settings.cloudflare_account_id
         self._token = settings.cloudflare_api_token
         self._owns_client = client is None
+        default_timeout = settings.workers_ai_timeout_seconds or slowest_latency_ceiling_seconds()
         self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                settings.workers_ai_timeout_seconds,
-                connect=min(CONNECT_TIMEOUT_SECONDS, settings.workers_ai_timeout_seconds),
-            ),
+            timeout=httpx.Timeout(default_timeout, connect=min(CONNECT_TIMEOUT_SECONDS, default_timeout)),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
             headers={"User-Agent": "imagegen-mcp (+workers-ai adapter)"},
         )
@@ -269,6 +267,12 @@ class WorkersAIProvider:
                 )
                 await self._sleep(delay)
 
+    def _timeout_for(self, spec: ModelSpec) -> httpx.Timeout:
+        # A slow model (FLUX.2 [dev] has taken almost two minutes) must not be cut off by a timeout
+        # meant for the fast ones, or every attempt would fail the same way.
+        seconds = self._settings.workers_ai_timeout_seconds or spec.latency_ceiling_seconds
+        return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_SECONDS, seconds))
+
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         # Full jitter: many workers hitting the same capacity limit must not retry in lockstep.
         ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1))
@@ -284,11 +288,12 @@ class WorkersAIProvider:
         headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
         started = time.perf_counter()
         try:
+            timeout = self._timeout_for(spec)
             if spec.request_encoding is RequestEncoding.MULTIPART:
                 multipart = {name: (None, str(value)) for name, value in fields.items()}
-                response = await self._client.post(url, headers=headers, files=multipart)
+                response = await self._client.post(url, headers=headers, files=multipart, timeout=timeout)
             else:
-                response = await self._client.post(url, headers=headers, json=dict(fields))
+                response = await self._client.post(url, headers=headers, json=dict(fields), timeout=timeout)
         except httpx.TimeoutException as exc:
             raise WorkersAIError(
                 ReasonCode.PROVIDER_TIMEOUT,

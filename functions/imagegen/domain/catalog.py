@@ -7,7 +7,9 @@ Sources: each model's input schema in Cloudflare's model pages (developers.cloud
 generated from cloudflare-docs `src/content/workers-ai-models/*.json`) and, for the FLUX.2 models whose page
 only says "multipart", the launch changelogs that list their form fields. Where the documented range is
 looser than useful (Leonardo models accept width 0) or missing (seed, FLUX.2 [dev] steps), the bound here is
-our own and says so. `typical_latency_seconds` is a planning figure for wait budgets, not a measurement.
+our own and says so. `typical_latency_seconds` is a planning figure for wait budgets, not a measurement;
+`latency_ceiling_seconds` is the longest a generation is expected to take, from which the provider's
+request timeout, the worker's timeout and the queue's visibility timeout are derived.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ MAX_PROMPT_LENGTH = 2048
 TILE_PIXELS = 512 * 512
 MEGAPIXEL = 1024 * 1024
 MAX_SEED = 2**32 - 1
+# Without a reported figure, a generation is planned to take at most this many times its typical latency.
+LATENCY_CEILING_FACTOR = 4.0
+MIN_LATENCY_CEILING_SECONDS = 30.0
 
 
 class ResponseShape(StrEnum):
@@ -101,6 +106,10 @@ class ModelSpec(BaseModel):
     description: str
     response_shape: ResponseShape
     typical_latency_seconds: float
+    reported_slowest_seconds: float | None = Field(
+        default=None,
+        description="The slowest generation publicly reported for this model, when one is known.",
+    )
     default_width: int = 1024
     default_height: int = 1024
     params: Mapping[str, ParamSpec]
@@ -113,6 +122,12 @@ class ModelSpec(BaseModel):
     )
     fixed_steps: int | None = Field(default=None, description="Set when the model runs a fixed step count.")
     docs_url: str = ""
+
+    @property
+    def latency_ceiling_seconds(self) -> float:
+        """The longest a generation is expected to take: timeouts must leave at least this much."""
+        planned = max(MIN_LATENCY_CEILING_SECONDS, self.typical_latency_seconds * LATENCY_CEILING_FACTOR)
+        return max(planned, self.reported_slowest_seconds or 0.0)
 
     @property
     def request_encoding(self) -> RequestEncoding:
@@ -348,6 +363,8 @@ MODELS: dict[str, ModelSpec] = {
             "JSON prompting. The slowest model; default 1024x768.",
             response_shape=ResponseShape.MULTIPART_JSON,
             typical_latency_seconds=20.0,
+            # One public report measured about 113 s for a single image.
+            reported_slowest_seconds=120.0,
             default_width=1024,
             default_height=768,
             params=_flux2_params(with_steps=True),
@@ -533,6 +550,11 @@ def summarize(spec: ModelSpec) -> ModelSummary:
         estimated_cost_usd_at_defaults=spec.estimate_cost_usd(GenerationParams()),
         docs_url=spec.docs_url,
     )
+
+
+def slowest_latency_ceiling_seconds() -> float:
+    """The longest any catalog model is expected to take for one image."""
+    return max(spec.latency_ceiling_seconds for spec in MODELS.values())
 
 
 def catalog_summary() -> list[ModelSummary]:

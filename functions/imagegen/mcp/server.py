@@ -36,6 +36,7 @@ from pydantic import AnyUrl, BaseModel, Field
 from imagegen import __version__
 from imagegen.domain import catalog
 from imagegen.domain.caller import Caller
+from imagegen.domain.deadline import Deadline
 from imagegen.domain.errors import ImagegenError, InvalidRequest, JobNotFound
 from imagegen.domain.image_format import detect_image_format
 from imagegen.domain.models import Job, JobStatus
@@ -75,6 +76,10 @@ MAX_INLINE_IMAGE_BYTES = 4_000_000
 # Set by the bearer-auth middleware for the current request; read by every tool.
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
     "imagegen_caller", default=None
+)
+# Set where a request must be answered by a fixed time (behind API Gateway); None locally.
+current_deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "imagegen_deadline", default=None
 )
 
 
@@ -191,9 +196,11 @@ async def image_blocks(app: AppContext, history: HistoryService, jobs: Iterable[
         for job in done
         if job.image is not None
     ]
-    if app.inline_thumbnails:
+    deadline = current_deadline.get()
+    budget = deadline.budget(THUMBNAIL_BUDGET_SECONDS) if deadline else THUMBNAIL_BUDGET_SECONDS
+    if app.inline_thumbnails and done and budget > 0:
         try:
-            async with asyncio.timeout(THUMBNAIL_BUDGET_SECONDS):
+            async with asyncio.timeout(budget):
                 thumbnails = await asyncio.gather(
                     *(history.thumbnail(job) for job in done[:THUMBNAILS_PER_RESULT])
                 )
@@ -419,8 +426,16 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         async def report(progress: WaitProgress) -> None:
             await ctx.report_progress(progress.elapsed_seconds, progress.budget_seconds, progress.message)
 
+        deadline = current_deadline.get()
         with tool_errors():
-            outcome = await app.jobs.wait(caller_from(ctx), job_ids, timeout_seconds, on_progress=report)
+            outcome = await app.jobs.wait(
+                caller_from(ctx),
+                job_ids,
+                timeout_seconds,
+                on_progress=report,
+                # Leave the thumbnails their time before the request's deadline.
+                deadline=deadline.earlier_by(THUMBNAIL_BUDGET_SECONDS) if deadline else None,
+            )
         result = wait_result(outcome, app.provider_name)
         return _structured(result, describe_wait(result), await image_blocks(app, history, outcome.jobs))
 

@@ -23,7 +23,7 @@ import boto3
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from imagegen.adapters.aws import schema
+from imagegen.adapters.aws import deployment, schema
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client
 from imagegen.adapters.aws.sqs_queue import SqsJobQueue
@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WORKERS_AI_PROVIDER_NAME = "workers-ai"
-# API Gateway cuts integrations at 30 s: a wait tool must answer before that, with margin for the
-# final reads and the response.
-API_GATEWAY_WAIT_CAP_SECONDS = 28.0
 
 
 class AwsSettings(ServiceSettings):
@@ -77,7 +74,11 @@ class AwsSettings(ServiceSettings):
     allowed_hosts: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_HOSTS)
     allowed_origins: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_ORIGINS)
     wait_timeout_seconds: float = Field(
-        default=25.0, gt=0, le=API_GATEWAY_WAIT_CAP_SECONDS, validation_alias=schema.ENV_WAIT_TIMEOUT
+        default=deployment.MAX_WAIT_SECONDS,
+        gt=0,
+        le=deployment.MAX_WAIT_SECONDS,
+        validation_alias=schema.ENV_WAIT_TIMEOUT,
+        description="The longest wait a tool offers; each request's own deadline shortens it further.",
     )
     max_receive_count: int = Field(
         default=schema.DEFAULT_MAX_RECEIVE_COUNT, ge=1, validation_alias=schema.ENV_MAX_RECEIVE_COUNT

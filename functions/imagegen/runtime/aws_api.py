@@ -4,6 +4,17 @@ mcp 2.3.0 lets a StreamableHTTPSessionManager run once, and Mangum runs the ASGI
 invocation, so a module-level app fails on the second warm request. The MCP server (tools, schemas) is
 built once per container; each invocation builds a fresh transport app around it, which costs about a
 millisecond. Stateless JSON responses suit Lambda: API Gateway buffers the response anyway.
+
+Every request is answered before its deadline: the earlier of API Gateway's 30 s (counted from when the
+gateway received the request, so a cold start uses part of it) and the function's own timeout, less a
+margin for the way back. Waits and thumbnails take their budgets from that deadline (`DeadlineGuard`).
+
+No Host check here. The MCP SDK's DNS-rebinding protection compares the Host header with allowed names,
+which protects a server on a private address that answers to any name. API Gateway answers only for its
+own execute-api name and the custom domains mapped to it (anything else gets 403 before the function
+runs), so a check here could only compare API Gateway's own routing decision with itself. The Origin half
+of that protection still applies (`OriginCheck`): browser pages from other origins are refused unless the
+operator allowed them.
 """
 
 from __future__ import annotations
@@ -21,35 +32,47 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from imagegen.adapters.aws.deployment import (
+    API_GATEWAY_TIMEOUT_SECONDS,
+    HEALTH_PATHS,
+    MCP_PATH,
+    RESPONSE_MARGIN_SECONDS,
+)
+from imagegen.domain.deadline import Deadline
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
+from imagegen.web.deadline_guard import DeadlineGuard
 from imagegen.web.discovery import discovery_response
+from imagegen.web.origin import OriginCheck
+from imagegen.web.stateless import StatelessMcpEndpoint
 
-MCP_PATH = "/mcp"
-HEALTH_PATHS = ("/healthz", "/health")
 MAX_REQUEST_BODY_BYTES = 1_000_000
+# The SDK's Host/Origin checks are replaced by OriginCheck (see the module docstring).
+NO_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
-def event_host(event: Mapping[str, Any]) -> str | None:
-    """The domain API Gateway served this request on: its own execute-api name or a custom domain."""
+def request_deadline(event: Mapping[str, Any], context: Any, *, now: float | None = None) -> Deadline:
+    """When this invocation must have answered: before API Gateway gives up and before Lambda does."""
+    wall_now = time.time() if now is None else now
+    remaining = [API_GATEWAY_TIMEOUT_SECONDS]
+    received_ms = _received_epoch_ms(event)
+    if received_ms is not None:
+        # The gateway's clock started when it received the request, cold start included.
+        remaining.append(received_ms / 1000 + API_GATEWAY_TIMEOUT_SECONDS - wall_now)
+    get_remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(get_remaining):
+        remaining.append(float(get_remaining()) / 1000)
+    return Deadline.within(max(0.0, min(remaining) - RESPONSE_MARGIN_SECONDS))
+
+
+def _received_epoch_ms(event: Mapping[str, Any]) -> float | None:
     context = event.get("requestContext") or {}
-    domain = context.get("domainName")
-    return str(domain) if domain else None
+    value = context.get("timeEpoch") or context.get("requestTimeEpoch")  # payload 2.0 / REST API
+    return float(value) if isinstance(value, int | float) else None
 
 
-def transport_security(
-    event: Mapping[str, Any], allowed_hosts: Sequence[str], allowed_origins: Sequence[str]
-) -> TransportSecuritySettings:
-    """DNS-rebinding protection for the names this API is really served on.
-
-    API Gateway routes only requests whose Host is its own domain or a mapped custom domain, and names
-    that domain in requestContext.domainName; a Host header that differs from it, or from a configured
-    custom domain, is rejected.
-    """
-    hosts = {host for host in (event_host(event), *allowed_hosts) if host}
-    origins = {f"https://{host}" for host in hosts} | set(allowed_origins)
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
-    )
+def own_origins(domain_names: Sequence[str], allowed_origins: Sequence[str]) -> list[str]:
+    """Browser origins allowed to call /mcp: the API's own names (https) and the configured ones."""
+    return [*(f"https://{name}" for name in domain_names if name), *allowed_origins]
 
 
 def base_path(event: Mapping[str, Any]) -> str:
@@ -63,13 +86,14 @@ def base_path(event: Mapping[str, Any]) -> str:
 
 
 class _PublicPages:
-    """The unauthenticated pages: GET /healthz and /health (liveness, version only) and GET / (discovery)."""
+    """The unauthenticated pages: GET /healthz and /health (liveness, version, provider) and GET /."""
 
-    def __init__(self, app: ASGIApp, server: MCPServer) -> None:
+    def __init__(self, app: ASGIApp, server: MCPServer, provider_name: str) -> None:
         self._app = app
         self._server = server
         self._health = JSONResponse(
-            {"status": "ok", "version": server.version}, headers={"cache-control": "no-store"}
+            {"status": "ok", "version": server.version, "provider": provider_name},
+            headers={"cache-control": "no-store"},
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,16 +111,28 @@ class _PublicPages:
         await self._app(scope, receive, send)
 
 
-def build_invocation_app(server: MCPServer, keyring: KeyRing, security: TransportSecuritySettings) -> ASGIApp:
+def build_invocation_app(
+    server: MCPServer,
+    keyring: KeyRing,
+    *,
+    provider_name: str,
+    allowed_origins: Sequence[str],
+    deadline: Deadline,
+) -> ASGIApp:
     streamable = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
         json_response=True,
-        transport_security=security,
+        transport_security=NO_HOST_CHECK,
         max_request_body_size=MAX_REQUEST_BODY_BYTES,
     )
-    # The bearer check wraps the whole app; lifespan events pass through it to the session manager.
-    return _PublicPages(BearerAuthMiddleware(streamable, keyring, (MCP_PATH,)), server)
+    # Outside in: the deadline, the public pages, the bearer check, the origin check, then GET/DELETE
+    # answered 405, and the SDK. Lifespan events pass through every layer to the session manager.
+    app: ASGIApp = StatelessMcpEndpoint(streamable, MCP_PATH)
+    app = OriginCheck(app, allowed_origins, MCP_PATH)
+    app = BearerAuthMiddleware(app, keyring, (MCP_PATH,))
+    app = _PublicPages(app, server, provider_name)
+    return DeadlineGuard(app, deadline)
 
 
 def invoke(
@@ -105,10 +141,16 @@ def invoke(
     event: dict[str, Any],
     context: Any,
     *,
-    allowed_hosts: Sequence[str],
+    provider_name: str,
     allowed_origins: Sequence[str],
 ) -> dict[str, Any]:
-    app = build_invocation_app(server, keyring, transport_security(event, allowed_hosts, allowed_origins))
+    app = build_invocation_app(
+        server,
+        keyring,
+        provider_name=provider_name,
+        allowed_origins=allowed_origins,
+        deadline=request_deadline(event, context),
+    )
     # Mangum's ASGI protocol wants a Coroutine return type where Starlette's ASGIApp says Awaitable.
     handler = Mangum(cast("Any", app), lifespan="auto", api_gateway_base_path=base_path(event))
     response: dict[str, Any] = handler(event, context)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from imagegen.domain import catalog
 from imagegen.domain.caller import Caller
 from imagegen.domain.cursor import decode_cursor
+from imagegen.domain.deadline import Deadline
 from imagegen.domain.errors import JobNotFound, ReasonCode, ServiceUnavailable, StorageError
 from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.domain.validation import (
@@ -171,11 +172,12 @@ class JobService:
 
     # ------------------------------------------------------------ wait
 
-    def wait_budget(self, timeout_seconds: float | None) -> float:
-        """The server decides the ceiling: a client may ask for less, never for more."""
-        if timeout_seconds is None:
-            return self.default_wait_seconds
-        return max(0.0, min(float(timeout_seconds), self.max_wait_seconds))
+    def wait_budget(self, timeout_seconds: float | None, deadline: Deadline | None = None) -> float:
+        """The server decides the ceiling: a client may ask for less, never for more, and never past
+        the request's deadline."""
+        wanted = self.default_wait_seconds if timeout_seconds is None else float(timeout_seconds)
+        budget = max(0.0, min(wanted, self.max_wait_seconds))
+        return deadline.budget(budget) if deadline is not None else budget
 
     async def wait(
         self,
@@ -183,11 +185,12 @@ class JobService:
         job_ids: Sequence[str],
         timeout_seconds: float | None = None,
         on_progress: ProgressCallback | None = None,
+        deadline: Deadline | None = None,
     ) -> WaitOutcome:
         ids = validate_job_ids(job_ids)
-        budget = self.wait_budget(timeout_seconds)
+        budget = self.wait_budget(timeout_seconds, deadline)
         started = time.monotonic()
-        deadline = started + budget
+        ends_at = started + budget
         last_report = -self._progress_interval
         last_statuses: tuple[JobStatus, ...] = ()
         # Subscribe before the first read, so a completion between a read and the wait is not missed.
@@ -195,7 +198,7 @@ class JobService:
             while True:
                 jobs = [await self.get(caller, job_id) for job_id in ids]
                 now = time.monotonic()
-                if all(job.is_terminal for job in jobs) or now >= deadline:
+                if all(job.is_terminal for job in jobs) or now >= ends_at:
                     return WaitOutcome(
                         jobs=jobs,
                         timed_out=not all(job.is_terminal for job in jobs),
@@ -207,7 +210,7 @@ class JobService:
                 ):
                     await on_progress(_progress(jobs, now - started, budget))
                     last_report, last_statuses = now, statuses
-                await changes.wait(min(deadline - time.monotonic(), self._progress_interval))
+                await changes.wait(min(ends_at - time.monotonic(), self._progress_interval))
 
     # ------------------------------------------------------------ cancel
 

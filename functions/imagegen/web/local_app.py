@@ -20,6 +20,7 @@ from imagegen.runtime.local import LocalRuntime
 from imagegen.services.worker import IMAGE_KEY_PREFIX
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.discovery import discovery_response
+from imagegen.web.stateless import StatelessMcpEndpoint
 
 MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
@@ -138,6 +139,8 @@ def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
     middleware = [
         *cors_middleware(settings.cors_allowed_origins),
         Middleware(BearerAuthMiddleware, keyring=keyring, protected_prefixes=PROTECTED_PREFIXES),
+        # Stateless: no standalone stream to open with GET, no session to end with DELETE.
+        Middleware(StatelessMcpEndpoint, path=MCP_PATH),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.mcp_server = server

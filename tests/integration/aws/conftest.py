@@ -20,6 +20,7 @@ from imagegen.adapters.aws.provision import create_bucket, create_job_tables, cr
 from imagegen.adapters.aws.r2_store import make_r2_client
 from imagegen.runtime.aws_observability import ContextKeysFilter, configure_logging
 from tests.integration.aws.stack import (
+    API_DOMAIN,
     AUTH_TOKEN,
     BUCKET,
     CUSTOM_DOMAIN,
@@ -106,6 +107,7 @@ def reset_handler_caches() -> None:
     worker_handler.runtime.cache_clear()
     api_handler.runtime.cache_clear()
     api_handler.server.cache_clear()
+    api_handler.allowed_origins.cache_clear()
 
 
 @pytest.fixture
@@ -137,8 +139,8 @@ def stack(isolated_logging: None, aws: None, monkeypatch: pytest.MonkeyPatch) ->
         schema.ENV_R2_PUBLIC_BASE_URL: PUBLIC_BASE_URL,
         schema.ENV_R2_ACCOUNT_ID: R2_ACCOUNT_ID,
         schema.ENV_SECRET_ARN: secret_arn,
-        schema.ENV_ALLOWED_HOSTS: CUSTOM_DOMAIN,
-        schema.ENV_WAIT_TIMEOUT: "25",
+        # As the CDK app sets it: the execute-api name and the custom domain.
+        schema.ENV_ALLOWED_HOSTS: f"{API_DOMAIN},{CUSTOM_DOMAIN}",
         schema.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
         # The provider's own retries would hide the redelivery path these tests are about.
         "WORKERS_AI_MAX_RETRIES": "0",

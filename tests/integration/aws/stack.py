@@ -11,7 +11,10 @@ from typing import Any
 
 from PIL import Image
 
-from imagegen.runtime.aws_local import SqsLambdaPoller
+from imagegen.adapters.aws import deployment
+from imagegen.emulator.in_process import InProcessFunction
+from imagegen.emulator.lambda_service import FunctionConfig
+from imagegen.emulator.sqs_event_source import SqsEventSource
 from tests.support.aws import R2_ACCOUNT_ID, REGION
 
 AUTH_TOKEN = "test-token-0123456789abcdef"
@@ -50,21 +53,22 @@ class Stack:
     worker: ModuleType  # image_worker.handler
     last_batch: list[dict[str, Any]] = field(default_factory=list)
 
-    def poller(self, timeout_seconds: float = 120.0) -> SqsLambdaPoller:
-        return SqsLambdaPoller(
-            self.sqs,
-            self.queue_url,
-            self.worker.lambda_handler,
+    def event_source(self, timeout_seconds: float | None = None) -> SqsEventSource:
+        """The SQS event source mapping around the worker handler, run in this process (step-through)."""
+        config = FunctionConfig(
+            name="image_worker",
+            handler=deployment.WORKER_HANDLER,
+            timeout_seconds=timeout_seconds or deployment.worker_timeout_seconds(),
             region=REGION,
-            wait_seconds=0,
-            timeout_seconds=timeout_seconds,
         )
+        worker = InProcessFunction(self.worker.lambda_handler, config)
+        return SqsEventSource(self.sqs, self.queue_url, worker, region=REGION, wait_seconds=0)
 
-    def deliver(self, timeout_seconds: float = 120.0) -> dict[str, Any] | None:
+    def deliver(self, timeout_seconds: float | None = None) -> dict[str, Any] | None:
         """One event source mapping cycle: receive a batch, invoke the worker handler, delete successes."""
         messages = self.receive()
         self.last_batch = messages
-        return self.poller(timeout_seconds).invoke(messages) if messages else None
+        return self.event_source(timeout_seconds).deliver(messages) if messages else None
 
     def expire_visibility(self) -> None:
         """What the visibility timeout does to the last batch's failed messages, without waiting for it."""

@@ -12,7 +12,8 @@ import typer
 from infra.outputs import Outputs
 from typer.testing import CliRunner
 
-from imagegen.runtime import aws_cli
+from imagegen.cli import bootstrap
+from imagegen.cli import logs as logs_cli
 from tests.support.aws import REGION
 
 JOB = "3f2b9c1e-8a4d-4e6f-9b2a-1c3d5e7f9a0b"
@@ -22,7 +23,8 @@ OTHER_JOB = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
 @pytest.fixture
 def cli() -> typer.Typer:
     app = typer.Typer()
-    aws_cli.register(app)
+    logs_cli.register(app)
+    bootstrap.register(app)
     return app
 
 
@@ -72,8 +74,8 @@ def deployed_logs(aws: None) -> Any:
 
 
 def test_the_output_keys_match_the_cdk_stack() -> None:
-    assert aws_cli.API_LOG_GROUP_OUTPUT == Outputs.API_LOG_GROUP
-    assert aws_cli.WORKER_LOG_GROUP_OUTPUT == Outputs.WORKER_LOG_GROUP
+    assert logs_cli.API_LOG_GROUP_OUTPUT == Outputs.API_LOG_GROUP
+    assert logs_cli.WORKER_LOG_GROUP_OUTPUT == Outputs.WORKER_LOG_GROUP
 
 
 def test_logs_for_one_job_show_both_functions_in_time_order(cli: typer.Typer, deployed_logs: Any) -> None:
@@ -115,4 +117,4 @@ def test_bootstrap_refuses_to_run_without_an_endpoint(
 
 @pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("10m", 600), ("2h", 7200), ("1d", 86400)])
 def test_since_accepts_the_usual_units(text: str, seconds: int) -> None:
-    assert aws_cli.parse_since(text).total_seconds() == seconds
+    assert logs_cli.parse_since(text).total_seconds() == seconds

@@ -49,7 +49,7 @@ def test_a_generated_image_travels_from_api_to_r2_and_back(stack: Stack, handler
         route = cloudflare.post(WORKERS_AI_URL).mock(
             return_value=httpx.Response(200, json=flux_answer(image))
         )
-        result = stack.poller().invoke(messages)
+        result = stack.event_source().deliver(messages)
 
     # Then no message is reported failed, and the worker called Workers AI once with the prompt
     assert result == {"batchItemFailures": []}

@@ -1,7 +1,7 @@
 """The image_worker handler under the faults SQS and Workers AI really produce, on moto + respx.
 
 Each test feeds real SQS messages (received from the moto queue, with their system attributes) to the
-real handler through the same poller `serve --backend aws` uses, which deletes what the handler did not
+real handler through the same SQS event source `serve --backend aws` uses, which deletes what the handler did not
 report failed, as Lambda's event source mapping does.
 """
 

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from imagegen.adapters.aws import schema
+from imagegen.adapters.aws import deployment, schema
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import GlobalSecondaryIndexTypeDef
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def create_queues(
     name: str,
     *,
     max_receive_count: int = schema.DEFAULT_MAX_RECEIVE_COUNT,
-    visibility_timeout_seconds: int = 360,
+    visibility_timeout_seconds: int | None = None,
 ) -> QueueUrls:
     """The job queue and its dead-letter queue (create_queue is idempotent for equal attributes)."""
     dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})[
@@ -79,15 +81,18 @@ def create_queues(
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    queue_url = client.create_queue(
-        QueueName=name,
-        Attributes={
-            "VisibilityTimeout": str(visibility_timeout_seconds),
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}
-            ),
-        },
-    )["QueueUrl"]
+    attributes: dict[QueueAttributeNameType, str] = {
+        "VisibilityTimeout": str(visibility_timeout_seconds or deployment.visibility_timeout_seconds()),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}),
+    }
+    try:
+        queue_url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("QueueAlreadyExists", "QueueNameExists"):
+            raise
+        # Made by an earlier version with other settings: bring it up to date.
+        queue_url = client.get_queue_url(QueueName=name)["QueueUrl"]
+        client.set_queue_attributes(QueueUrl=queue_url, Attributes=attributes)
     return QueueUrls(queue_url=queue_url, dlq_url=dlq_url)
 
 
@@ -120,3 +125,14 @@ def create_bucket(client: S3Client, bucket: str, *, public_read: bool = False) -
             ],
         }
         client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def put_secret(client: SecretsManagerClient, name: str, values: Mapping[str, str]) -> str:
+    """Create the credentials secret (a JSON object) or replace its value; returns its ARN."""
+    text = json.dumps(dict(values))
+    try:
+        return client.create_secret(Name=name, SecretString=text)["ARN"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceExistsException":
+            raise
+    return client.put_secret_value(SecretId=name, SecretString=text)["ARN"]

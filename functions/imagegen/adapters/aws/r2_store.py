@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -31,6 +31,26 @@ def r2_endpoint(account_id: str, jurisdiction: str | None = None) -> str:
     return f"https://{account_id}.{label}.r2.cloudflarestorage.com"
 
 
+# botocore >= 1.36 adds CRC checksums (and aws-chunked uploads) that R2 rejects; these options turn them
+# off. Older botocore has neither the checksums nor the options, and refuses options it does not know, so
+# they are passed only where they exist. The Lambda runtime's bundled botocore is not pinned by AWS.
+CHECKSUM_OPTIONS = {
+    "request_checksum_calculation": "when_required",
+    "response_checksum_validation": "when_required",
+}
+
+
+def r2_client_config() -> Config:
+    known = getattr(Config, "OPTION_DEFAULTS", {})
+    options: dict[str, Any] = {
+        "retries": {"mode": "standard", "max_attempts": 3},
+        "connect_timeout": 5,
+        "read_timeout": 30,
+    }
+    options.update({name: value for name, value in CHECKSUM_OPTIONS.items() if name in known})
+    return Config(**options)
+
+
 def make_r2_client(
     account_id: str, access_key_id: str, secret_access_key: str, jurisdiction: str | None = None
 ) -> S3Client:
@@ -40,14 +60,7 @@ def make_r2_client(
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret_access_key,
         region_name="auto",
-        config=Config(
-            # boto3 >= 1.36 adds CRC checksums (and aws-chunked uploads) that R2 rejects.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=5,
-            read_timeout=30,
-        ),
+        config=r2_client_config(),
     )
 
 
