@@ -15,4 +15,5 @@ FIGURES: dict[str, str] = {
     "layer_size": "benchmarks.layer_size",
     "load": "benchmarks.load",
     "batch": "benchmarks.batch",
+    "aws_isolation": "benchmarks.aws_isolation",
 }

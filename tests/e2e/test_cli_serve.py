@@ -1,4 +1,5 @@
-"""`imagegen serve` as a user runs it: a real process, a printed token and config, then a working endpoint."""
+"""`imagegen serve` as a user runs it: a real process, a printed token and config, then a working endpoint,
+on the local backend and on the emulated AWS stack."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 from tests.support.servers import free_port
 
 IMAGEGEN = [sys.executable, "-c", "from imagegen.cli import main; main()"]
+TOKEN = "cli-serve-token-0123456789abcdef"
 
 
 def test_help_explains_the_commands() -> None:
@@ -66,3 +68,73 @@ def test_serve_prints_token_and_configs_and_keeps_the_token(tmp_path: Path) -> N
     )
     assert inspector_line.endswith("--method tools/list") and token in inspector_line
     assert (tmp_path / "auth_token").stat().st_mode & 0o077 == 0
+
+
+def test_serve_aws_with_moto_runs_the_deployed_handlers_and_leaves_no_process_behind(tmp_path: Path) -> None:
+    # Given `imagegen serve --backend aws --moto` started as a user starts it (the README's command)
+    port = free_port()
+    env = {**os.environ, "IMAGEGEN_DATA_DIR": str(tmp_path), "PORT": str(port), "AUTH_TOKEN": TOKEN}
+    for name in ("AWS_ENDPOINT_URL", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "AUTH_TOKENS"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [*IMAGEGEN, "serve", "--backend", "aws", "--moto"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = _wait_for_health(process, port)
+        # When a client lists the tools
+        listed = httpx.post(
+            f"http://127.0.0.1:{port}/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+            headers={
+                "authorization": f"Bearer {TOKEN}",
+                "accept": "application/json, text/event-stream",
+                "mcp-protocol-version": "2025-11-25",
+            },
+            timeout=30,
+        )
+        runtimes = _runtime_processes(process.pid)
+    finally:
+        # And then stops the server with Ctrl-C
+        process.send_signal(signal.SIGINT)
+        output, errors = process.communicate(timeout=30)
+
+    # Then the real API handler answered from its own Lambda environment, and nothing outlives the server
+    printed = output + errors
+    assert health.json()["provider"] == "preview"
+    assert listed.status_code == 200 and "generate_image_and_wait" in listed.text
+    assert runtimes, "the handler should run in a separate runtime process"
+    assert f"http://127.0.0.1:{port}/mcp" in printed and "emulated API Gateway" in printed
+    assert "REPORT RequestId" in printed and "Init Duration" in printed
+    assert process.returncode == 0
+    assert not [pid for pid in runtimes if Path(f"/proc/{pid}").exists()]
+
+
+def _wait_for_health(process: subprocess.Popen[str], port: int) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        except httpx.TransportError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+
+
+def _runtime_processes(parent: int) -> list[int]:
+    """The Lambda runtime processes the server started (children running awslambdaric)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == parent and b"awslambdaric" in command:
+            found.append(int(entry.name))
+    return found
