@@ -19,9 +19,9 @@ import time
 from typing import Any
 
 import httpx
+from tests.support.emulated_aws import EmulatedAws, emulated_aws
 
 from benchmarks.report import FigureResult, Measurement, Target, median, summary_ms
-from tests.support.emulated_aws import EmulatedAws, emulated_aws
 
 NAME = "aws_isolation"
 TITLE = "AWS path: 20 long waits beside a tools/list"
