@@ -33,14 +33,14 @@ from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
 from imagegen.adapters.sqlite_store import SqliteJobStore
 from imagegen.adapters.watchers import InProcessWatcher
-from imagegen.adapters.workers_ai import WorkersAIProvider
+from imagegen.adapters.workers_ai.provider import WorkersAIProvider
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.clock import SystemClock
 from imagegen.domain.caller import Caller
 from imagegen.domain.validation import MAX_BATCH
 from imagegen.ports import ImageProvider
 from imagegen.services.jobs import JobService
 from imagegen.services.worker import WorkerService
-from imagegen.settings import WorkersAISettings
 
 NAME = "worker_throughput"
 TITLE = "Worker throughput"

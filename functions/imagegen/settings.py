@@ -23,31 +23,6 @@ def _split_csv(value: object) -> object:
 CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
 
 
-class WorkersAISettings(BaseSettings):
-    """Cloudflare Workers AI. The provider is used only when account id and token are both set."""
-
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
-
-    cloudflare_account_id: str | None = None
-    cloudflare_api_token: SecretStr | None = None
-    workers_ai_base_url: str = "https://api.cloudflare.com/client/v4"
-    ai_gateway_id: str | None = None
-    ai_gateway_base_url: str = "https://gateway.ai.cloudflare.com/v1"
-    workers_ai_timeout_seconds: float | None = Field(
-        default=None,
-        gt=0,
-        description="Per-request timeout. Unset: each model's latency ceiling from the catalog, so a slow "
-        "model is never cut off by a limit meant for fast ones.",
-    )
-    workers_ai_max_retries: int = Field(default=3, ge=0, le=10)
-    workers_ai_retry_budget_seconds: float = Field(default=20.0, ge=0)
-    workers_ai_rate_limit_per_minute: int = Field(default=720, ge=1)
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.cloudflare_account_id and self.cloudflare_api_token)
-
-
 class ServiceSettings(BaseSettings):
     """Behaviour shared by every runtime."""
 
@@ -105,8 +80,3 @@ class LocalSettings(ServiceSettings):
 @lru_cache(maxsize=1)
 def local_settings() -> LocalSettings:
     return LocalSettings()
-
-
-@lru_cache(maxsize=1)
-def workers_ai_settings() -> WorkersAISettings:
-    return WorkersAISettings()

@@ -12,11 +12,11 @@ import os
 import pytest
 from PIL import Image
 
-from imagegen.adapters.workers_ai import WorkersAIProvider
+from imagegen.adapters.workers_ai.provider import WorkersAIProvider
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.domain import catalog
 from imagegen.domain.models import GenerationParams
 from imagegen.ports import GenerationRequest
-from imagegen.settings import WorkersAISettings
 
 LIVE = (
     os.environ.get("WORKERS_AI_LIVE") == "1"

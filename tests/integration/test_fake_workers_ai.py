@@ -14,14 +14,14 @@ from PIL import Image
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from imagegen.adapters.workers_ai import WorkersAIProvider
+from imagegen.adapters.workers_ai.provider import WorkersAIProvider
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.cli.fake_workers_ai import register
 from imagegen.domain import catalog
 from imagegen.domain.errors import ProviderError, ReasonCode
 from imagegen.domain.image_format import detect_image_format
 from imagegen.domain.models import GenerationParams
 from imagegen.ports import GenerationRequest
-from imagegen.settings import WorkersAISettings
 from tests.support.fake_workers_ai import FAKE_TOKEN as TOKEN
 from tests.support.fake_workers_ai import FakeWorkersAI, fake_workers_ai
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from imagegen.adapters.workers_ai import WorkersAIProvider
+from imagegen.adapters.workers_ai.provider import WorkersAIProvider
 from imagegen.domain import catalog
 from imagegen.domain.image_format import detect_image_format
 from tests.support.fake_workers_ai import FakeWorkersAI, fake_workers_ai

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.fakes.workers_ai_server import FakeCall, create_fake_workers_ai_app
-from imagegen.settings import WorkersAISettings
 from tests.support.servers import free_port, serve_in_thread
 
 FAKE_TOKEN = "fake-token-for-tests"

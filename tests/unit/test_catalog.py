@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from imagegen.adapters.workers_ai.wire import WIRE, RequestEncoding, ResponseShape, wire_for
 from imagegen.domain import catalog
-from imagegen.domain.catalog import RequestEncoding, ResponseShape
 from imagegen.domain.errors import InvalidRequest
 from imagegen.domain.models import GenerationParams
 
@@ -59,9 +59,15 @@ def test_given_the_seed_models_then_they_keep_their_keys_and_ids() -> None:
 def test_given_a_model_then_its_wire_shape_matches_cloudflares_docs(
     key: str, shape: ResponseShape, encoding: RequestEncoding
 ) -> None:
-    spec = catalog.MODELS[key]
+    wire = wire_for(catalog.MODELS[key])
 
-    assert (spec.response_shape, spec.request_encoding) == (shape, encoding)
+    assert (wire.response_shape, wire.request_encoding) == (shape, encoding)
+
+
+def test_given_the_catalog_then_every_model_has_a_wire_format_and_nothing_else_does() -> None:
+    assert set(WIRE) == set(catalog.MODELS)
+    for key, wire in WIRE.items():
+        assert set(wire.field_names) <= set(catalog.MODELS[key].params), key
 
 
 @pytest.mark.parametrize(
@@ -74,9 +80,8 @@ def test_given_a_model_then_its_wire_shape_matches_cloudflares_docs(
     ],
 )
 def test_given_a_model_with_steps_then_the_wire_name_is_what_cloudflare_expects(key: str, wire: str) -> None:
-    param = catalog.MODELS[key].params["steps"]
-
-    assert (param.wire_name or "steps") == wire
+    assert "steps" in catalog.MODELS[key].params
+    assert wire_for(catalog.MODELS[key]).wire_name("steps") == wire
 
 
 @pytest.mark.parametrize("key", ["flux-2-klein-4b", "flux-2-klein-9b"])

@@ -15,11 +15,12 @@ import respx
 from PIL import Image
 from pydantic import SecretStr
 
-from imagegen.adapters.workers_ai import WorkersAIError, WorkersAIProvider
+from imagegen.adapters.workers_ai.errors import WorkersAIError
+from imagegen.adapters.workers_ai.provider import WorkersAIProvider
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.domain.errors import ProviderError, ReasonCode
 from imagegen.domain.models import GenerationParams
 from imagegen.ports import GenerationRequest
-from imagegen.settings import WorkersAISettings
 from tests.support.fake_time import FakeTime
 
 ACCOUNT = "acc-123"

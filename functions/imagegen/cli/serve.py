@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from imagegen.adapters.aws import schema
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.cli.console import (
     console,
     local_keyring,
@@ -21,7 +22,7 @@ from imagegen.cli.console import (
     resolve_token,
 )
 from imagegen.cli.logs import LogLine, render
-from imagegen.settings import LocalSettings, WorkersAISettings
+from imagegen.settings import LocalSettings
 from imagegen.web.logging import uvicorn_log_config
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The model catalog: what each Workers AI text-to-image model accepts, as data rather than if-chains.
 
-Parameter names here are the tool-facing names. `wire_name` says what the Workers AI API calls the field
-when it differs (the Stable Diffusion family calls steps `num_steps`).
+Parameter names here are the tool-facing names; how Workers AI wants a request sent (JSON or multipart,
+field names, the shape of the answer) is the adapter's business (`adapters.workers_ai.wire`).
 
 Sources: each model's input schema in Cloudflare's model pages (developers.cloudflare.com/workers-ai/models/,
 generated from cloudflare-docs `src/content/workers-ai-models/*.json`) and, for the FLUX.2 models whose page
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,19 +33,6 @@ LATENCY_CEILING_FACTOR = 4.0
 MIN_LATENCY_CEILING_SECONDS = 30.0
 
 
-class ResponseShape(StrEnum):
-    """How a model's REST answer carries the image."""
-
-    JSON_BASE64 = "json_base64"  # {"result": {"image": "<base64>"}, "success": true}
-    RAW_BYTES = "raw_bytes"  # the body is the image itself
-    MULTIPART_JSON = "multipart_json"  # request is multipart/form-data, answer is JSON base64
-
-
-class RequestEncoding(StrEnum):
-    JSON = "json"
-    MULTIPART = "multipart"  # FLUX.2 takes form fields even when there is only a prompt
-
-
 class ParamSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -56,7 +42,6 @@ class ParamSpec(BaseModel):
     maximum: float | None = None
     max_length: int | None = None
     default: int | float | str | None = None
-    wire_name: str | None = None
     multiple_of: int | None = None
     min_length: int | None = None
 
@@ -104,7 +89,6 @@ class ModelSpec(BaseModel):
     model_id: str
     display_name: str
     description: str
-    response_shape: ResponseShape
     typical_latency_seconds: float
     reported_slowest_seconds: float | None = Field(
         default=None,
@@ -128,12 +112,6 @@ class ModelSpec(BaseModel):
         """The longest a generation is expected to take: timeouts must leave at least this much."""
         planned = max(MIN_LATENCY_CEILING_SECONDS, self.typical_latency_seconds * LATENCY_CEILING_FACTOR)
         return max(planned, self.reported_slowest_seconds or 0.0)
-
-    @property
-    def request_encoding(self) -> RequestEncoding:
-        if self.response_shape is ResponseShape.MULTIPART_JSON:
-            return RequestEncoding.MULTIPART
-        return RequestEncoding.JSON
 
     def accepted_params(self) -> str:
         return ", ".join(spec.describe(name) for name, spec in self.params.items()) or "none besides prompt"
@@ -183,9 +161,7 @@ _SD_PARAMS: dict[str, ParamSpec] = {
     "width": ParamSpec(kind="int", minimum=256, maximum=2048, description="Image width in pixels."),
     "height": ParamSpec(kind="int", minimum=256, maximum=2048, description="Image height in pixels."),
     "negative_prompt": ParamSpec(kind="str", max_length=2048, description="What to keep out of the image."),
-    "steps": ParamSpec(
-        kind="int", minimum=1, maximum=20, default=20, wire_name="num_steps", description="Diffusion steps."
-    ),
+    "steps": ParamSpec(kind="int", minimum=1, maximum=20, default=20, description="Diffusion steps."),
     "guidance": ParamSpec(
         kind="float", minimum=0, maximum=30, default=7.5, description="How closely to follow the prompt."
     ),
@@ -229,7 +205,6 @@ MODELS: dict[str, ModelSpec] = {
             model_id="@cf/black-forest-labs/flux-1-schnell",
             display_name="FLUX.1 [schnell]",
             description="Fast, high quality 1024x1024 images from Black Forest Labs. Prompt and steps only.",
-            response_shape=ResponseShape.JSON_BASE64,
             typical_latency_seconds=3.0,
             params={
                 "steps": ParamSpec(
@@ -249,7 +224,6 @@ MODELS: dict[str, ModelSpec] = {
             model_id="@cf/bytedance/stable-diffusion-xl-lightning",
             display_name="Stable Diffusion XL Lightning",
             description="Very fast SDXL distillation by ByteDance; good for drafts. Returns PNG.",
-            response_shape=ResponseShape.RAW_BYTES,
             typical_latency_seconds=2.0,
             params=_SD_PARAMS,
             pricing=Pricing(note="beta: listed at $0"),
@@ -261,7 +235,6 @@ MODELS: dict[str, ModelSpec] = {
             model_id="@cf/stabilityai/stable-diffusion-xl-base-1.0",
             display_name="Stable Diffusion XL Base 1.0",
             description="Stability AI's SDXL base model; slower, supports negative prompts. Returns PNG.",
-            response_shape=ResponseShape.RAW_BYTES,
             typical_latency_seconds=8.0,
             params=_SD_PARAMS,
             pricing=Pricing(note="beta: listed at $0"),
@@ -274,7 +247,6 @@ MODELS: dict[str, ModelSpec] = {
             display_name="DreamShaper 8 LCM",
             description="Stable Diffusion 1.5 fine-tune by Lykon, tuned for photorealism; supports negative "
             "prompts. Returns PNG.",
-            response_shape=ResponseShape.RAW_BYTES,
             typical_latency_seconds=3.0,
             # Cloudflare documents no default size; 512x512 is the native size of SD 1.5 models.
             default_width=512,
@@ -290,7 +262,6 @@ MODELS: dict[str, ModelSpec] = {
             display_name="Leonardo Lucid Origin",
             description="Leonardo.Ai's most prompt-responsive model: graphic design, accurate text in images, "
             "full-HD renders, many styles. Default 1120x1120.",
-            response_shape=ResponseShape.JSON_BASE64,
             typical_latency_seconds=10.0,
             default_width=1120,
             default_height=1120,
@@ -321,7 +292,6 @@ MODELS: dict[str, ModelSpec] = {
             display_name="Leonardo Phoenix 1.0",
             description="Leonardo.Ai model with strong prompt adherence and coherent text; supports negative "
             "prompts. Returns JPEG.",
-            response_shape=ResponseShape.RAW_BYTES,
             typical_latency_seconds=8.0,
             params={
                 "width": _size("width", _LEONARDO_MIN_SIDE, 2048),
@@ -337,7 +307,6 @@ MODELS: dict[str, ModelSpec] = {
                     minimum=1,
                     maximum=50,
                     default=25,
-                    wire_name="num_steps",
                     description="Diffusion steps.",
                 ),
                 "guidance": ParamSpec(
@@ -361,7 +330,6 @@ MODELS: dict[str, ModelSpec] = {
             display_name="FLUX.2 [dev]",
             description="Black Forest Labs' most capable model here: highly realistic, detailed images and "
             "JSON prompting. The slowest model; default 1024x768.",
-            response_shape=ResponseShape.MULTIPART_JSON,
             typical_latency_seconds=20.0,
             # One public report measured about 113 s for a single image.
             reported_slowest_seconds=120.0,
@@ -381,7 +349,6 @@ MODELS: dict[str, ModelSpec] = {
             display_name="FLUX.2 [klein] 4B",
             description="Ultra-fast distilled FLUX.2 with a fixed 4 steps; cheap drafts and previews. "
             "Default 1024x768.",
-            response_shape=ResponseShape.MULTIPART_JSON,
             typical_latency_seconds=2.0,
             default_width=1024,
             default_height=768,
@@ -396,7 +363,6 @@ MODELS: dict[str, ModelSpec] = {
             display_name="FLUX.2 [klein] 9B",
             description="Distilled FLUX.2 with a fixed 4 steps and better quality than klein 4B. "
             "Default 1024x768.",
-            response_shape=ResponseShape.MULTIPART_JSON,
             typical_latency_seconds=3.0,
             default_width=1024,
             default_height=768,

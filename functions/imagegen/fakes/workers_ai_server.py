@@ -48,8 +48,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from imagegen.adapters.workers_ai.wire import RequestEncoding, ResponseShape, wire_for
 from imagegen.domain import catalog
-from imagegen.domain.catalog import ModelSpec, ParamSpec, RequestEncoding, ResponseShape
+from imagegen.domain.catalog import ModelSpec, ParamSpec
 
 DEFAULT_PORT = 8788
 MARKER = re.compile(r"\[fake:([A-Za-z0-9=._-]+)\]")
@@ -202,7 +203,7 @@ def _check_token(state: _State, request: Request) -> None:
 
 async def _read_fields(spec: ModelSpec, request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
-    if spec.request_encoding is RequestEncoding.MULTIPART:
+    if wire_for(spec).request_encoding is RequestEncoding.MULTIPART:
         if not content_type.startswith("multipart/form-data"):
             raise _Rejected(
                 FakeError(
@@ -241,7 +242,8 @@ def _validate(spec: ModelSpec, fields: dict[str, Any]) -> str:
                 400, 5006, f"AiError: 'prompt' must NOT have more than {spec.max_prompt_length} characters"
             )
         )
-    by_wire = {param.wire_name or name: param for name, param in spec.params.items()}
+    wire_format = wire_for(spec)
+    by_wire = {wire_format.wire_name(name): param for name, param in spec.params.items()}
     for wire, value in list(fields.items()):
         if wire == "prompt":
             continue
@@ -332,7 +334,7 @@ def _error_response(error: FakeError) -> Response:
 def _declared_type(spec: ModelSpec) -> str:
     if spec.output_content_type:
         return spec.output_content_type
-    return "image/png" if spec.response_shape is ResponseShape.RAW_BYTES else "image/jpeg"
+    return "image/png" if wire_for(spec).response_shape is ResponseShape.RAW_BYTES else "image/jpeg"
 
 
 async def _answer(spec: ModelSpec, fields: dict[str, Any], *, mislabeled: bool) -> Response:
@@ -343,7 +345,7 @@ async def _answer(spec: ModelSpec, fields: dict[str, Any], *, mislabeled: bool) 
     width = int(fields.get("width") or spec.default_width)
     height = int(fields.get("height") or spec.default_height)
     data = await asyncio.to_thread(_draw, str(fields["prompt"]), width, height, actual)
-    if spec.response_shape is ResponseShape.RAW_BYTES:
+    if wire_for(spec).response_shape is ResponseShape.RAW_BYTES:
         return Response(data, media_type=declared)
     encoded = base64.b64encode(data).decode("ascii")
     return JSONResponse({"result": {"image": encoded}, "success": True, "errors": [], "messages": []})

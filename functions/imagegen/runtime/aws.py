@@ -29,6 +29,7 @@ from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client
 from imagegen.adapters.aws.sqs_queue import SqsJobQueue
 from imagegen.adapters.preview_provider import PREVIEW_PROVIDER_NAME
 from imagegen.adapters.watchers import PollingWatcher
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.clock import SystemClock
 from imagegen.domain.models import ImageRef
 from imagegen.mcp.server import AppContext
@@ -37,7 +38,7 @@ from imagegen.runtime.aws_observability import current_correlation_id
 from imagegen.runtime.providers import select_provider
 from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.worker import WorkerService
-from imagegen.settings import CsvList, ServiceSettings, WorkersAISettings
+from imagegen.settings import CsvList, ServiceSettings
 from imagegen.web.auth import KeyRing, parse_token_map
 
 if TYPE_CHECKING:

@@ -19,7 +19,6 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -27,13 +26,15 @@ import httpx
 from PIL import Image, UnidentifiedImageError
 
 from imagegen.adapters.rate_limit import RateLimiter
+from imagegen.adapters.workers_ai.errors import CloudflareError, WorkersAIError, classify
+from imagegen.adapters.workers_ai.settings import WorkersAISettings
+from imagegen.adapters.workers_ai.wire import RequestEncoding, wire_for
 from imagegen.domain import catalog
-from imagegen.domain.catalog import ModelSpec, RequestEncoding, slowest_latency_ceiling_seconds
-from imagegen.domain.errors import InvalidRequest, ProviderError, ReasonCode
+from imagegen.domain.catalog import ModelSpec, slowest_latency_ceiling_seconds
+from imagegen.domain.errors import InvalidRequest, ReasonCode
 from imagegen.domain.image_format import detect_image_format
 from imagegen.domain.validation import validate_prompt
 from imagegen.ports import GeneratedImage, GenerationRequest
-from imagegen.settings import WorkersAISettings
 
 logger = logging.getLogger(__name__)
 
@@ -44,140 +45,6 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_QUOTED_MESSAGE = 300
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-# ---------------------------------------------------------------- error taxonomy
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    reason: ReasonCode
-    retryable: bool
-    explanation: str  # what happened and what to do, written for the model or person reading the job
-
-
-_CAPACITY = ErrorRule(
-    ReasonCode.RATE_LIMITED, True, "Workers AI is out of capacity for this model right now; try again shortly"
-)
-_DAILY_ALLOCATION = ErrorRule(
-    ReasonCode.QUOTA_EXHAUSTED,
-    False,
-    "the Cloudflare account has used its daily Workers AI allocation (10,000 free neurons); it resets at "
-    "00:00 UTC, or the account owner can upgrade to Workers Paid",
-)
-_TIMEOUT = ErrorRule(ReasonCode.PROVIDER_TIMEOUT, True, "Workers AI timed out generating the image")
-_BAD_INPUT = ErrorRule(
-    ReasonCode.INVALID_INPUT, False, "Workers AI rejected the input; check the prompt and parameters"
-)
-_TOO_LARGE = ErrorRule(ReasonCode.INVALID_INPUT, False, "the request is too large; shorten the prompt")
-_UNKNOWN_MODEL = ErrorRule(
-    ReasonCode.UNKNOWN_MODEL, False, "Workers AI does not offer this model; choose another one (list_models)"
-)
-_BAD_TOKEN = ErrorRule(
-    ReasonCode.AUTH_FAILED,
-    False,
-    "Cloudflare rejected the API token; the server operator must check CLOUDFLARE_API_TOKEN (Workers AI "
-    "permission) and CLOUDFLARE_ACCOUNT_ID",
-)
-_ACCOUNT_DENIED = ErrorRule(
-    ReasonCode.AUTH_FAILED,
-    False,
-    "the Cloudflare account may not use this model (plan, account status or model terms); choose another "
-    "model or ask the server operator",
-)
-
-# Cloudflare's internal codes (errors[].code) decide first: the same HTTP status means different things, e.g.
-# 429 is spare capacity running out (3040, retry) or the day's allocation being spent (3036, do not retry).
-# Codes from https://developers.cloudflare.com/workers-ai/platform/errors/ plus 4006 and 5035 seen in practice.
-CODE_RULES: Mapping[int, ErrorRule] = {
-    3040: _CAPACITY,
-    3036: _DAILY_ALLOCATION,
-    4006: _DAILY_ALLOCATION,
-    3007: _TIMEOUT,
-    3008: ErrorRule(ReasonCode.PROVIDER_TIMEOUT, True, "Workers AI aborted the request"),
-    5006: _BAD_INPUT,
-    5004: _BAD_INPUT,
-    3003: ErrorRule(ReasonCode.INVALID_INPUT, False, "the request was missing headers or body"),
-    3006: _TOO_LARGE,
-    5007: _UNKNOWN_MODEL,
-    3042: _UNKNOWN_MODEL,
-    3030: ErrorRule(
-        ReasonCode.CONTENT_FILTERED,
-        False,
-        "the prompt was flagged by Workers AI's content filter; rephrase it without unsafe content",
-    ),
-    10000: _BAD_TOKEN,
-    5016: ErrorRule(
-        ReasonCode.AUTH_FAILED,
-        False,
-        "the Cloudflare account has not accepted this model's license terms; choose another model",
-    ),
-    5018: _ACCOUNT_DENIED,
-    3041: _ACCOUNT_DENIED,
-    3023: _ACCOUNT_DENIED,
-    5035: ErrorRule(
-        ReasonCode.AUTH_FAILED,
-        False,
-        "this model needs the Cloudflare Workers Paid plan; choose another model",
-    ),
-}
-
-# Used when the answer carries no code this table knows.
-STATUS_RULES: Mapping[int, ErrorRule] = {
-    400: _BAD_INPUT,
-    401: _BAD_TOKEN,
-    403: _ACCOUNT_DENIED,
-    404: ErrorRule(
-        ReasonCode.UNKNOWN_MODEL,
-        False,
-        "Workers AI does not know this model, or the configured base URL or AI Gateway id is wrong",
-    ),
-    408: _TIMEOUT,
-    413: _TOO_LARGE,
-    429: ErrorRule(
-        ReasonCode.RATE_LIMITED, True, "Workers AI is rate limiting this account; try again shortly"
-    ),
-}
-SERVER_ERROR_RULE = ErrorRule(ReasonCode.PROVIDER_ERROR, True, "Workers AI had a server error")
-FALLBACK_RULE = ErrorRule(ReasonCode.PROVIDER_ERROR, False, "Workers AI reported an error it did not explain")
-
-
-@dataclass(frozen=True)
-class CloudflareError:
-    code: int | None
-    message: str
-
-
-def classify(status: int, errors: Sequence[CloudflareError]) -> tuple[ErrorRule, CloudflareError | None]:
-    """The rule for an error answer, and the envelope entry it was decided by (if any)."""
-    for error in errors:
-        if error.code is not None and error.code in CODE_RULES:
-            return CODE_RULES[error.code], error
-    first = errors[0] if errors else None
-    if status in STATUS_RULES:
-        return STATUS_RULES[status], first
-    if status >= 500:
-        return SERVER_ERROR_RULE, first
-    return FALLBACK_RULE, first
-
-
-class WorkersAIError(ProviderError):
-    """A ProviderError that remembers what Cloudflare answered, for retries, logs and tests."""
-
-    def __init__(
-        self,
-        reason: ReasonCode,
-        message: str,
-        *,
-        retryable: bool,
-        cloudflare_code: int | None = None,
-        http_status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(reason, message, retryable=retryable)
-        self.cloudflare_code = cloudflare_code
-        self.http_status = http_status
-        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------- provider
@@ -289,7 +156,7 @@ class WorkersAIProvider:
         started = time.perf_counter()
         try:
             timeout = self._timeout_for(spec)
-            if spec.request_encoding is RequestEncoding.MULTIPART:
+            if wire_for(spec).request_encoding is RequestEncoding.MULTIPART:
                 multipart = {name: (None, str(value)) for name, value in fields.items()}
                 response = await self._client.post(url, headers=headers, files=multipart, timeout=timeout)
             else:
@@ -351,9 +218,10 @@ def wire_fields(spec: ModelSpec, request: GenerationRequest) -> dict[str, Any]:
         params = catalog.validate_params(spec, request.params.provided())
     except InvalidRequest as exc:
         raise WorkersAIError(ReasonCode.INVALID_INPUT, str(exc), retryable=False) from None
+    wire = wire_for(spec)
     fields: dict[str, Any] = {"prompt": request.prompt}
     for name, value in params.provided().items():
-        fields[spec.params[name].wire_name or name] = value
+        fields[wire.wire_name(name)] = value
     return fields
 
 
