@@ -215,7 +215,7 @@ async def _aws(data_dir: Path, image: GeneratedImage, sizes: Sizes, rng: random.
         images = LocalImageStore(data_dir / "images", "http://images.invalid")
         worker = WorkerService(store, images, provider, watcher, clock)
         # One job at a time: moto's in-process DynamoDB is not safe for concurrent transactions.
-        pool = LocalWorkerPool(queue, worker, concurrency=1)
+        pool = LocalWorkerPool(queue, lambda message: worker.process(message.job_id), concurrency=1)
         caller = Caller(owner="bench")
 
         async def sample(index: int) -> float:

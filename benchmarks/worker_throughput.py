@@ -155,7 +155,9 @@ async def _drain(data_dir: Path, provider: ImageProvider, config: Config) -> Poo
     jobs = JobService(store, queue, watcher, clock, default_wait_seconds=1, max_wait_seconds=1)
     images = LocalImageStore(data_dir / "images", "http://images.invalid")
     worker = WorkerService(store, images, provider, watcher, clock)
-    pool = LocalWorkerPool(queue, worker, concurrency=config.concurrency)
+    pool = LocalWorkerPool(
+        queue, lambda message: worker.process(message.job_id), concurrency=config.concurrency
+    )
     caller = Caller(owner="bench")
     try:
         submitted = 0

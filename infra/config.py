@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from imagegen.adapters.aws import deployment
+from imagegen.runtime import deployment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAYER_PATH = REPO_ROOT / "layers" / "build"
@@ -32,7 +32,7 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
 
-# Workers AI's 720 requests/minute bound calls in flight; see imagegen.adapters.aws.deployment.
+# Workers AI's 720 requests/minute bound calls in flight; see imagegen.runtime.deployment.
 MAX_CALLS_IN_FLIGHT = deployment.MAX_CALLS_IN_FLIGHT
 MIN_POLLER_CONCURRENCY = deployment.MIN_EVENT_SOURCE_CONCURRENCY
 

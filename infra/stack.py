@@ -6,7 +6,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from imagegen.adapters.aws import deployment
+from imagegen.runtime import deployment
 from infra.config import LOG_RETENTION_DAYS, DeployConfig
 from infra.constructs.api import McpApi
 from infra.constructs.data import DataTables

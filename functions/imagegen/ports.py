@@ -98,9 +98,25 @@ class JobStore(Protocol):
         """Pending and processing jobs, oldest first: what a restarted local server must pick up again."""
 
 
+class QueuedMessage(BaseModel):
+    """One delivery of a job id by a queue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    delivery_count: int = 1
+    receipt: str = ""  # the queue's handle for this delivery (an SQS receipt handle)
+
+
 class JobQueue(Protocol):
     async def enqueue(self, job_ids: Sequence[str]) -> None:
         """Hand jobs to the worker side in one batch operation."""
+
+    async def redeliver(self, message: QueuedMessage, delay_seconds: float) -> bool:
+        """Bring a delivered message back after `delay_seconds` instead of on the queue's own terms.
+
+        Returns False when the queue refused; the message then comes back when it would anyway.
+        """
 
 
 class JobChanges(Protocol):

@@ -1,7 +1,7 @@
 """Lambda entry for the MCP API: API Gateway (HTTP API v2 or REST API v1) -> Mangum -> MCP Streamable HTTP.
 
 Adapters and the MCP server are built once per container; each invocation gets a fresh transport app
-(see imagegen.runtime.aws_api for why). The bearer tokens come from the secret, cached by Powertools
+(see imagegen.web.lambda_app for why). The bearer tokens come from the secret, cached by Powertools
 parameters, so a rotated token applies within the cache's max age.
 """
 
@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mcp.server.mcpserver import MCPServer
 
 from imagegen.mcp.server import build_mcp_server
+from imagegen.observability import configure_logging, log_context
 from imagegen.runtime.aws import AwsRuntime, AwsSettings, container_loop
-from imagegen.runtime.aws_api import Stopwatch, invoke, own_origins, result_summary, rpc_summary
-from imagegen.runtime.aws_observability import configure_logging, log_context
+from imagegen.web.lambda_app import Stopwatch, invoke, own_origins, result_summary, rpc_summary
 
 SERVICE = "mcp_api"
 

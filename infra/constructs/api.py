@@ -27,12 +27,12 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from imagegen.adapters.aws import deployment
+from imagegen.runtime import deployment
+from imagegen.web.routes import MCP_PATH
 from infra.config import DeployConfig
 from infra.constructs.functions import PythonFunction, SharedCode
 from infra.nag import acknowledge
 
-MCP_PATH = deployment.MCP_PATH
 # Headers a browser-based MCP client sends and reads (Streamable HTTP, 2025-06-18 and later).
 CORS_ALLOW_HEADERS = (
     "authorization",

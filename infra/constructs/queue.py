@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from imagegen.adapters.aws import deployment
+from imagegen.runtime import deployment
 
 
 class JobQueue(Construct):

@@ -10,7 +10,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from imagegen.adapters.aws import deployment
+from imagegen.runtime import deployment
 from infra.constructs.functions import PythonFunction, SharedCode
 
 

@@ -11,8 +11,9 @@ from infra.config import MAX_CALLS_IN_FLIGHT
 from infra.constructs.secrets import SECRET_KEYS
 from infra.outputs import Outputs
 
-from imagegen.adapters.aws import deployment, schema
+from imagegen.adapters.aws import schema
 from imagegen.domain import catalog
+from imagegen.runtime import deployment
 from tests.infra.conftest import REPO_ROOT, Synth
 
 COMMON_ENV = {

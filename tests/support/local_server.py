@@ -18,7 +18,6 @@ from imagegen.ports import ImageProvider
 from imagegen.runtime.local import LocalRuntime
 from imagegen.settings import LocalSettings
 from imagegen.web.auth import KeyRing
-from imagegen.web.local_app import create_local_app
 from tests.support.servers import free_port, serve_in_thread
 
 TOKEN = "test-token-0123456789abcdef"
@@ -71,6 +70,6 @@ def local_server(
         **overrides,
     )
     runtime = LocalRuntime(settings, provider or PreviewProvider(latency_seconds=0.05))
-    app = create_local_app(runtime, keyring or KeyRing.from_settings(TOKEN, None))
+    app = runtime.web_app(keyring or KeyRing.from_settings(TOKEN, None))
     with serve_in_thread(wrap_app(app) if wrap_app else app, port) as url:
         yield LocalServer(url=url, token=TOKEN, runtime=runtime, settings=settings)

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from imagegen.adapters.aws.deployment import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
 from imagegen.domain.deadline import Deadline, earliest
 from imagegen.mcp.server import current_deadline
-from imagegen.runtime.aws_api import request_deadline
 from imagegen.web.deadline_guard import DeadlineGuard
+from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
+from imagegen.web.lambda_app import request_deadline
 
 NOW = 1_800_000_000.0
 

@@ -28,7 +28,7 @@ async def test_submit_stores_pending_job_and_enqueues_it(core: Core) -> None:
     assert job.owner == "alice"
     assert job.params.provided() == {"width": 512, "seed": 7}
     assert await core.store.get_job(job.job_id) == job
-    assert await core.queue.get() == job.job_id
+    assert (await core.queue.get()).job_id == job.job_id
 
 
 async def test_submit_count_creates_one_job_per_image_in_one_batch(core: Core) -> None:

@@ -10,7 +10,8 @@ from imagegen.domain.caller import Caller
 from imagegen.domain.errors import ProviderError, ReasonCode, StorageError
 from imagegen.domain.models import JobStatus
 from imagegen.ports import JobQuery
-from imagegen.services.worker import Outcome, retry_delay_seconds
+from imagegen.services.delivery import retry_delay_seconds
+from imagegen.services.worker import Outcome
 from tests.unit.conftest import Core
 
 ALICE = Caller(owner="alice")

@@ -1,30 +1,45 @@
 """In-process queue and worker pool for the local server.
 
 Jobs are durable in SQLite, so the queue only carries ids: on start-up every unfinished job is queued
-again, which is what makes a crash or restart lose nothing.
+again, which is what makes a crash or restart lose nothing. The pool knows nothing of what a job is: it
+hands each delivery to a handler (the delivery policy) and never stops because one delivery failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
-from imagegen.domain.errors import ReasonCode
-from imagegen.services.worker import Outcome, WorkerService
+from imagegen.ports import QueuedMessage
 
 logger = logging.getLogger(__name__)
+
+DeliveryHandler = Callable[[QueuedMessage], Awaitable[Any]]
 
 
 class InProcessQueue:
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queue: asyncio.Queue[QueuedMessage] = asyncio.Queue()
+        self._later: set[asyncio.Task[None]] = set()
 
     async def enqueue(self, job_ids: Sequence[str]) -> None:
         for job_id in job_ids:
-            self._queue.put_nowait(job_id)
+            self._queue.put_nowait(QueuedMessage(job_id=job_id))
 
-    async def get(self) -> str:
+    async def redeliver(self, message: QueuedMessage, delay_seconds: float) -> bool:
+        again = message.model_copy(update={"delivery_count": message.delivery_count + 1})
+        task = asyncio.create_task(self._put_later(again, delay_seconds))
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+        return True
+
+    async def _put_later(self, message: QueuedMessage, delay_seconds: float) -> None:
+        await asyncio.sleep(delay_seconds)
+        self._queue.put_nowait(message)
+
+    async def get(self) -> QueuedMessage:
         return await self._queue.get()
 
     def task_done(self) -> None:
@@ -33,24 +48,21 @@ class InProcessQueue:
     async def join(self) -> None:
         await self._queue.join()
 
+    async def close(self) -> None:
+        """Drop the redeliveries still waiting (their jobs are picked up again at the next start)."""
+        for task in list(self._later):
+            task.cancel()
+        await asyncio.gather(*self._later, return_exceptions=True)
+
 
 class LocalWorkerPool:
-    """`concurrency` tasks that take job ids off the queue and run the worker service on each."""
+    """`concurrency` tasks that take deliveries off the queue and hand each to `handle`."""
 
-    def __init__(
-        self,
-        queue: InProcessQueue,
-        worker: WorkerService,
-        *,
-        concurrency: int,
-        retry_delay_seconds: float = 1.0,
-    ) -> None:
+    def __init__(self, queue: InProcessQueue, handle: DeliveryHandler, *, concurrency: int) -> None:
         self._queue = queue
-        self._worker = worker
+        self._handle = handle
         self._concurrency = concurrency
-        self._retry_delay = retry_delay_seconds
         self._tasks: list[asyncio.Task[None]] = []
-        self._retries: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._tasks = [
@@ -59,38 +71,19 @@ class LocalWorkerPool:
         ]
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._retries]:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, *self._retries, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await self._queue.close()
 
     async def _run(self) -> None:
         while True:
-            job_id = await self._queue.get()
+            message = await self._queue.get()
             try:
-                await self._process(job_id)
+                await self._handle(message)
+            except Exception:
+                # One broken delivery must never stop the pool; the job is picked up at the next start.
+                logger.exception("delivery of job %s failed", message.job_id)
             finally:
                 self._queue.task_done()
-
-    async def _process(self, job_id: str) -> None:
-        try:
-            result = await self._worker.process(job_id)
-        except Exception:
-            # One broken job must never stop the pool: record it and move on.
-            logger.exception("job %s crashed the worker", job_id)
-            try:
-                await self._worker.fail(job_id, ReasonCode.INTERNAL_ERROR, "internal error while generating")
-            except Exception:
-                logger.exception(
-                    "could not mark job %s failed; it is picked up again at the next start", job_id
-                )
-            return
-        logger.info("job %s: %s %s", job_id, result.outcome.value, result.reason or "")
-        if result.outcome is Outcome.RETRY:
-            task = asyncio.create_task(self._requeue_later(job_id))
-            self._retries.add(task)
-            task.add_done_callback(self._retries.discard)
-
-    async def _requeue_later(self, job_id: str) -> None:
-        await asyncio.sleep(self._retry_delay)
-        await self._queue.enqueue([job_id])

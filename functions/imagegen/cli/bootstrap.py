@@ -12,10 +12,11 @@ from typing import Annotated
 import boto3
 import typer
 
-from imagegen.adapters.aws import deployment, schema
+from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.provision import create_bucket, create_job_tables, create_queues
 from imagegen.cli.console import console, out
 from imagegen.emulator.stack import EMULATOR_CREDENTIALS, StackNames
+from imagegen.runtime import deployment
 
 DEFAULT_PREFIX = "imagegen"
 
@@ -37,7 +38,10 @@ def bootstrap(
         session.client("dynamodb", endpoint_url=endpoint_url), names.jobs_table, names.generations_table
     )
     queues = create_queues(
-        session.client("sqs", endpoint_url=endpoint_url), names.queue, max_receive_count=max_receive_count
+        session.client("sqs", endpoint_url=endpoint_url),
+        names.queue,
+        visibility_timeout_seconds=deployment.visibility_timeout_seconds(),
+        max_receive_count=max_receive_count,
     )
     create_bucket(session.client("s3", endpoint_url=endpoint_url), names.bucket, public_read=True)
     return {

@@ -93,7 +93,7 @@ def serve_local(settings: LocalSettings) -> None:
 
     from imagegen.runtime.local import LocalRuntime
     from imagegen.runtime.providers import select_provider
-    from imagegen.web.local_app import MCP_PATH, create_local_app
+    from imagegen.web.routes import MCP_PATH
 
     token, is_new = resolve_token(settings)
     keyring = local_keyring(settings, token)
@@ -107,7 +107,7 @@ def serve_local(settings: LocalSettings) -> None:
     print_client_configs(settings.base_url + MCP_PATH, token, is_new, settings.imagegen_data_dir)
     console.print(f"Provider: [bold]{provider.name}[/]   data: {settings.imagegen_data_dir.resolve()}")
     uvicorn.run(
-        create_local_app(runtime, keyring),
+        runtime.web_app(keyring),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

@@ -168,3 +168,11 @@ class Generation(BaseModel):
     image: ImageRef
     created_at: datetime
     batch_id: str | None = None
+
+
+IMAGE_KEY_PREFIX = "images"
+
+
+def image_key(job_id: str, extension: str) -> str:
+    """Where a job's image is stored: derived from the job id, so a retry overwrites and never adds."""
+    return f"{IMAGE_KEY_PREFIX}/{job_id}.{extension}"

@@ -31,11 +31,12 @@ from starlette.types import Receive, Scope, Send
 
 from imagegen.emulator.events import http_api_event
 from imagegen.emulator.lambda_service import InvocationResult
+from imagegen.web.gateway_limits import API_GATEWAY_MAX_BODY_BYTES, API_GATEWAY_TIMEOUT_SECONDS
 
 logger = logging.getLogger(__name__)
 
-INTEGRATION_TIMEOUT_SECONDS = 30.0
-MAX_BODY_BYTES = 10 * 1024 * 1024
+INTEGRATION_TIMEOUT_SECONDS = API_GATEWAY_TIMEOUT_SECONDS
+MAX_BODY_BYTES = API_GATEWAY_MAX_BODY_BYTES
 
 
 class Invoker(Protocol):

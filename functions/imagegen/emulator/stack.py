@@ -2,7 +2,7 @@
 
 API Gateway (`HttpApiGateway`) in front of the API function, the worker function behind the SQS event
 source, each function a pool of execution environments (`LambdaFunction`) running the real handlers,
-configured with the environment the CDK app gives them (`adapters.aws.deployment`), the credentials in a
+configured with the environment the CDK app gives them (`runtime.deployment`), the credentials in a
 Secrets Manager secret, and DynamoDB, SQS and an S3 bucket (standing in for R2) on the endpoint: moto's
 server, LocalStack, or anything else that speaks those APIs.
 """
@@ -17,7 +17,6 @@ from typing import Any
 
 import boto3
 
-from imagegen.adapters.aws import deployment
 from imagegen.adapters.aws.provision import create_bucket, create_job_tables, create_queues, put_secret
 from imagegen.emulator.api_gateway import INTEGRATION_TIMEOUT_SECONDS, CorsConfig, HttpApiGateway
 from imagegen.emulator.lambda_service import (
@@ -29,6 +28,8 @@ from imagegen.emulator.lambda_service import (
     log_to_logger,
 )
 from imagegen.emulator.sqs_event_source import SqsEventSource
+from imagegen.runtime import deployment
+from imagegen.web.routes import MCP_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,12 @@ class EmulatedStack:
         self.secrets = session.client("secretsmanager", endpoint_url=config.endpoint_url)
         names = config.names
         create_job_tables(self.dynamodb, names.jobs_table, names.generations_table)
-        queues = create_queues(self.sqs, names.queue, max_receive_count=config.max_receive_count)
+        queues = create_queues(
+            self.sqs,
+            names.queue,
+            visibility_timeout_seconds=deployment.visibility_timeout_seconds(),
+            max_receive_count=config.max_receive_count,
+        )
         self.queue_url, self.dlq_url = queues.queue_url, queues.dlq_url
         if not config.use_real_r2:
             create_bucket(self.s3, names.bucket, public_read=True)
@@ -206,7 +212,7 @@ class EmulatedStack:
 
     @property
     def mcp_url(self) -> str:
-        return f"http://{self.config.domain_names[0]}{deployment.MCP_PATH}"
+        return f"http://{self.config.domain_names[0]}{MCP_PATH}"
 
     def start(self) -> None:
         self.event_source.start()

@@ -23,7 +23,7 @@ import boto3
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from imagegen.adapters.aws import deployment, schema
+from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client
 from imagegen.adapters.aws.sqs_queue import SqsJobQueue
@@ -33,10 +33,12 @@ from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.clock import SystemClock
 from imagegen.domain.models import ImageRef
 from imagegen.mcp.server import AppContext
+from imagegen.observability import current_correlation_id
 from imagegen.ports import Clock, ImageProvider
-from imagegen.runtime.aws_observability import current_correlation_id
+from imagegen.runtime import deployment
 from imagegen.runtime.providers import select_provider
 from imagegen.runtime.services import build_job_service, build_worker_service
+from imagegen.services.delivery import DeliveryPolicy, DeliveryRules
 from imagegen.services.worker import WorkerService
 from imagegen.settings import CsvList, ServiceSettings
 from imagegen.web.auth import KeyRing, parse_token_map
@@ -245,6 +247,12 @@ class AwsRuntime:
             images=_CurrentImages(self),
             provider_name=provider_name or self.provider_name(self.secrets()),
         )
+
+    def delivery(self) -> DeliveryPolicy:
+        """How a delivered SQS message is handled: SQS brings back what is not acknowledged, and moves a
+        message to the dead-letter queue after `max_receive_count` deliveries."""
+        rules = DeliveryRules(max_deliveries=self.settings.max_receive_count, queue_redelivers=True)
+        return DeliveryPolicy(self.worker, self.store, self.queue, self.watcher, self.clock, rules)
 
     def worker(self) -> WorkerService:
         secrets = self.secrets()

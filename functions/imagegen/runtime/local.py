@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from starlette.applications import Starlette
+
 from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
 from imagegen.adapters.sqlite_store import SqliteJobStore
@@ -11,11 +13,18 @@ from imagegen.adapters.watchers import InProcessWatcher
 from imagegen.clock import SystemClock
 from imagegen.domain.errors import ReasonCode
 from imagegen.mcp.server import AppContext
-from imagegen.ports import Clock, ImageProvider
+from imagegen.ports import Clock, ImageProvider, QueuedMessage
 from imagegen.runtime.services import build_job_service, build_worker_service
+from imagegen.services.delivery import DeliveryPolicy, DeliveryRules, Verdict
 from imagegen.settings import LocalSettings
+from imagegen.web.auth import KeyRing
+from imagegen.web.local_app import create_local_app
 
 logger = logging.getLogger(__name__)
+
+# A transient failure comes back after this long: the in-process queue needs no backoff against a
+# service of its own, and the provider already spaces its retries.
+LOCAL_REDELIVERY_SECONDS = 1.0
 
 
 class LocalRuntime:
@@ -32,8 +41,35 @@ class LocalRuntime:
         self.worker = build_worker_service(
             settings, self.store, self.images, provider, self.watcher, self.clock
         )
-        self.pool = LocalWorkerPool(self.queue, self.worker, concurrency=settings.worker_concurrency)
+        # Nothing brings a local message back unless the policy asks: a crash fails the job at once, and
+        # a restart requeues whatever was unfinished (`start`).
+        self.delivery = DeliveryPolicy(
+            lambda: self.worker,
+            self.store,
+            self.queue,
+            self.watcher,
+            self.clock,
+            DeliveryRules(
+                max_deliveries=None, queue_redelivers=False, backoff=lambda _: LOCAL_REDELIVERY_SECONDS
+            ),
+        )
+        self.pool = LocalWorkerPool(self.queue, self._deliver, concurrency=settings.worker_concurrency)
         self.context = AppContext(jobs=self.jobs, images=self.images, provider_name=provider.name)
+
+    def web_app(self, keyring: KeyRing) -> Starlette:
+        """The local server's ASGI app, which starts and stops this runtime with it."""
+        return create_local_app(self.settings, self.context, self.images, keyring, self)
+
+    async def _deliver(self, message: QueuedMessage) -> Verdict:
+        verdict = await self.delivery.handle(message)
+        result = verdict.result
+        logger.info(
+            "job %s: %s %s",
+            message.job_id,
+            result.outcome.value if result else verdict.disposition.value,
+            (result.reason if result else None) or verdict.detail,
+        )
+        return verdict
 
     async def start(self) -> int:
         """Start the workers and queue every job a previous run left unfinished. Returns how many."""

@@ -8,21 +8,17 @@ object key is derived from the job id (a retry overwrites, never adds), and comp
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections.abc import Callable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from imagegen.domain import catalog
 from imagegen.domain.errors import InvalidRequest, ProviderError, ReasonCode, StorageError
-from imagegen.domain.models import Generation, Job
+from imagegen.domain.models import Generation, Job, image_key
 from imagegen.ports import Clock, GenerationRequest, ImageProvider, ImageStore, JobStore, JobWatcher
 
 logger = logging.getLogger(__name__)
-
-IMAGE_KEY_PREFIX = "images"
 
 
 class Outcome(StrEnum):
@@ -42,28 +38,6 @@ class ProcessResult(BaseModel):
     model: str | None = None
     provider_seconds: float | None = None
     detail: str = ""
-
-
-class RetryLater(Exception):
-    """Raised by edges that signal redelivery by exception (SQS batch items)."""
-
-    def __init__(self, result: ProcessResult) -> None:
-        super().__init__(result.detail or f"job {result.job_id} should be retried")
-        self.result = result
-
-
-RETRY_BASE_SECONDS = 5
-RETRY_CAP_SECONDS = 300
-
-
-def retry_delay_seconds(attempt: int, rng: Callable[[], float] = random.random) -> int:
-    """Exponential backoff with jitter for redelivering a transient failure: ~5 s, 10 s, 20 s ... 5 min."""
-    ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS << min(max(0, attempt - 1), 16))
-    return max(1, round(ceiling * (0.5 + rng() / 2)))
-
-
-def image_key(job_id: str, extension: str) -> str:
-    return f"{IMAGE_KEY_PREFIX}/{job_id}.{extension}"
 
 
 class WorkerService:

@@ -1,9 +1,14 @@
-"""The local server: one Starlette app with the MCP endpoints, public images and health checks."""
+"""The local server: one Starlette app with the MCP endpoints, public images and health checks.
+
+The app is given what it serves (the tools' context, the image store, the keys) and what to start and
+stop with it; the local runtime (`runtime.local`) composes them.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
@@ -15,16 +20,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from imagegen import __version__
-from imagegen.mcp.server import build_mcp_server
-from imagegen.runtime.local import LocalRuntime
-from imagegen.services.worker import IMAGE_KEY_PREFIX
+from imagegen.domain.models import IMAGE_KEY_PREFIX
+from imagegen.mcp.server import AppContext, build_mcp_server
+from imagegen.ports import ImageStore
+from imagegen.settings import LocalSettings
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.discovery import discovery_response
+from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH, MESSAGES_PATH, SSE_PATH
 from imagegen.web.stateless import StatelessMcpEndpoint
 
-MCP_PATH = "/mcp"
-SSE_PATH = "/sse"
-MESSAGES_PATH = "/messages/"
 PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH)
 # What browser-based MCP clients send and need to read (protocol and session headers).
 CORS_ALLOW_HEADERS = [
@@ -93,15 +97,28 @@ def mcp_routes(
     return routes
 
 
-def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
-    settings = runtime.settings
-    server = build_mcp_server(runtime.context)
+class Lifecycle(Protocol):
+    """What starts and stops with the app (the worker pool, restart recovery)."""
+
+    async def start(self) -> object: ...
+
+    async def stop(self) -> None: ...
+
+
+def create_local_app(
+    settings: LocalSettings,
+    context: AppContext,
+    images: ImageStore,
+    keyring: KeyRing,
+    lifecycle: Lifecycle,
+) -> Starlette:
+    server = build_mcp_server(context)
     # A browser origin allowed by CORS must also pass the transport's Origin check.
     origins = [*settings.allowed_origins, *settings.cors_allowed_origins]
     security = transport_security(settings.host, settings.port, settings.allowed_hosts, origins)
 
     async def image(request: Request) -> Response:
-        found = await runtime.images.get(f"{IMAGE_KEY_PREFIX}/{request.path_params['name']}")
+        found = await images.get(f"{IMAGE_KEY_PREFIX}/{request.path_params['name']}")
         if found is None:
             return JSONResponse(
                 {"error": "not_found", "error_description": "No such image."}, status_code=404
@@ -113,7 +130,7 @@ def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
         )
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__, "provider": runtime.provider.name})
+        return JSONResponse({"status": "ok", "version": __version__, "provider": context.provider_name})
 
     async def discovery(request: Request) -> Response:
         return await discovery_response(
@@ -123,18 +140,17 @@ def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with server.session_manager.run():
-            await runtime.start()
+            await lifecycle.start()
             try:
                 yield
             finally:
-                await runtime.stop()
+                await lifecycle.stop()
 
     routes: list[BaseRoute] = [
         *mcp_routes(server, security, settings.max_request_body_bytes, with_sse=True),
         Route(f"/{IMAGE_KEY_PREFIX}/{{name:path}}", image, methods=["GET", "HEAD"]),
-        Route("/healthz", health, methods=["GET"]),
-        Route("/health", health, methods=["GET"]),
-        Route("/", discovery, methods=["GET"]),
+        *(Route(path, health, methods=["GET"]) for path in HEALTH_PATHS),
+        Route(DISCOVERY_PATH, discovery, methods=["GET"]),
     ]
     middleware = [
         *cors_middleware(settings.cors_allowed_origins),
@@ -144,5 +160,4 @@ def create_local_app(runtime: LocalRuntime, keyring: KeyRing) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.mcp_server = server
-    app.state.runtime = runtime
     return app

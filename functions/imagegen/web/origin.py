@@ -1,6 +1,6 @@
 """Refuse browser requests from origins that are not allowed, on the protected paths.
 
-Behind API Gateway the MCP SDK's DNS-rebinding protection is off (see `runtime.aws_api`), and this is the
+Behind API Gateway the MCP SDK's DNS-rebinding protection is off (see `web.lambda_app`), and this is the
 half of it that still protects something there: a web page on another origin cannot call the endpoint
 from a user's browser unless its origin was configured. Requests without an Origin header (desktop and
 command-line clients) pass.

@@ -18,7 +18,8 @@ from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.provision import create_bucket, create_job_tables, create_queues
 from imagegen.adapters.aws.r2_store import make_r2_client
-from imagegen.runtime.aws_observability import ContextKeysFilter, configure_logging
+from imagegen.observability import ContextKeysFilter, configure_logging
+from imagegen.runtime import deployment
 from tests.integration.aws.stack import (
     API_DOMAIN,
     AUTH_TOKEN,
@@ -117,7 +118,12 @@ def stack(isolated_logging: None, aws: None, monkeypatch: pytest.MonkeyPatch) ->
     r2 = make_r2_client(R2_ACCOUNT_ID, "r2-access-key", "r2-secret-key")
     secrets = boto3.client("secretsmanager", region_name=REGION)
     create_job_tables(dynamodb, JOBS_TABLE, GENERATIONS_TABLE)
-    queues = create_queues(sqs, QUEUE_NAME, max_receive_count=MAX_RECEIVE_COUNT)
+    queues = create_queues(
+        sqs,
+        QUEUE_NAME,
+        visibility_timeout_seconds=deployment.visibility_timeout_seconds(),
+        max_receive_count=MAX_RECEIVE_COUNT,
+    )
     create_bucket(r2, BUCKET)
     secret_arn = secrets.create_secret(
         Name="imagegen/credentials",

@@ -11,10 +11,10 @@ from typing import Any
 
 from PIL import Image
 
-from imagegen.adapters.aws import deployment
 from imagegen.emulator.in_process import InProcessFunction
 from imagegen.emulator.lambda_service import FunctionConfig
 from imagegen.emulator.sqs_event_source import SqsEventSource
+from imagegen.runtime import deployment
 from tests.support.aws import R2_ACCOUNT_ID, REGION
 
 AUTH_TOKEN = "test-token-0123456789abcdef"

@@ -82,7 +82,7 @@ def test_a_missing_or_wrong_token_gets_401_and_creates_nothing(
 
 def test_the_host_is_left_to_api_gateway(call: Call, stack: Stack) -> None:
     # API Gateway routes only its own names to the function, so the function does not check Host again
-    # (see runtime.aws_api); the emulated API Gateway refuses other names itself.
+    # (see web.lambda_app); the emulated API Gateway refuses other names itself.
     response = call(http_api_v2(rpc("tools/list"), host=CUSTOM_DOMAIN, domain=CUSTOM_DOMAIN))
 
     assert result_of(response)["tools"]

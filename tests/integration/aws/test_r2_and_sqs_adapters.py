@@ -72,7 +72,7 @@ async def test_storage_failures_surface_as_domain_errors(r2: Any) -> None:
 
 async def test_enqueue_sends_batches_of_ten_with_job_id_bodies(aws: None) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
-    queue_url = create_queues(sqs, "jobs").queue_url
+    queue_url = create_queues(sqs, "jobs", visibility_timeout_seconds=60).queue_url
     batches: list[int] = []
     sqs.meta.events.register(
         "provide-client-params.sqs.SendMessageBatch",

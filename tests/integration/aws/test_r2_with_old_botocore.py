@@ -18,8 +18,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from imagegen.adapters.aws.deployment import CHECKSUM_ENVIRONMENT
 from imagegen.adapters.aws.provision import create_bucket
+from imagegen.runtime.deployment import CHECKSUM_ENVIRONMENT
 from tests.support.emulated_aws import moto_server
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from imagegen.adapters.aws import deployment, schema
+from imagegen.adapters.aws import schema
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -71,8 +71,8 @@ def create_queues(
     client: SQSClient,
     name: str,
     *,
+    visibility_timeout_seconds: int,
     max_receive_count: int = schema.DEFAULT_MAX_RECEIVE_COUNT,
-    visibility_timeout_seconds: int | None = None,
 ) -> QueueUrls:
     """The job queue and its dead-letter queue (create_queue is idempotent for equal attributes)."""
     dlq_url = client.create_queue(QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})[
@@ -82,7 +82,7 @@ def create_queues(
         "QueueArn"
     ]
     attributes: dict[QueueAttributeNameType, str] = {
-        "VisibilityTimeout": str(visibility_timeout_seconds or deployment.visibility_timeout_seconds()),
+        "VisibilityTimeout": str(visibility_timeout_seconds),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}),
     }
     try:

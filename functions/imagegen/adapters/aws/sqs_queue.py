@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from imagegen.domain.errors import StorageError
+from imagegen.ports import QueuedMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -38,7 +39,7 @@ class SqsJobQueue:
         # Read here, on the task serving the request, where the correlation id is set.
         await asyncio.to_thread(self._enqueue_blocking, list(job_ids), self._correlation())
 
-    async def retry_later(self, receipt_handle: str, delay_seconds: int) -> bool:
+    async def redeliver(self, message: QueuedMessage, delay_seconds: float) -> bool:
         """Make a received message visible again after `delay_seconds` instead of the queue's timeout.
 
         Returns False when SQS refused (the message then reappears after the usual visibility timeout).
@@ -47,8 +48,8 @@ class SqsJobQueue:
             await asyncio.to_thread(
                 self._client.change_message_visibility,
                 QueueUrl=self._queue_url,
-                ReceiptHandle=receipt_handle,
-                VisibilityTimeout=delay_seconds,
+                ReceiptHandle=message.receipt,
+                VisibilityTimeout=max(0, round(delay_seconds)),
             )
         except (ClientError, BotoCoreError):
             return False

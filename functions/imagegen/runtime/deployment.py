@@ -7,7 +7,7 @@ function is given; and the time budgets derived from them.
 How the timeouts follow from each other:
 - API Gateway (HTTP API) ends every integration at 30 s, cold start included, and cannot be configured
   otherwise. The API function's timeout is the same 30 s; the handler answers by the earlier of the two
-  deadlines less a margin, and every wait and thumbnail budget comes from that (`runtime.aws_api`).
+  deadlines less a margin, and every wait and thumbnail budget comes from that (`web.lambda_app`).
 - The worker must finish the slowest model's slowest expected generation (the catalog's latency ceiling),
   plus the provider's retries, the upload and the final write, before its timeout. The queue's visibility
   timeout is six times the worker's, as AWS recommends for SQS event sources.
@@ -21,29 +21,26 @@ from typing import Final
 
 from imagegen.adapters.aws import schema
 from imagegen.domain import catalog
+from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS
+from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH
 
 # ---------------------------------------------------------------- API Gateway (HTTP API)
 
-API_GATEWAY_TIMEOUT_SECONDS: Final = 30.0
-API_GATEWAY_MAX_BODY_BYTES: Final = 10 * 1024 * 1024
-MCP_PATH: Final = "/mcp"
-HEALTH_PATHS: Final = ("/healthz", "/health")
 # Routes of the HTTP API, all integrated with the API function. GET and DELETE /mcp are routed so that the
-# function answers them with 405 (a stateless server), not API Gateway with a bare 404.
+# function answers them with 405 (a stateless server), not API Gateway with a bare 404. /sse is not routed:
+# neither API type can stream a Python Lambda's answer.
 API_ROUTES: Final[Mapping[str, tuple[str, ...]]] = {
     MCP_PATH: ("POST", "GET", "DELETE"),
-    "/": ("GET",),
-    "/health": ("GET",),
-    "/healthz": ("GET",),
+    DISCOVERY_PATH: ("GET",),
+    **{path: ("GET",) for path in HEALTH_PATHS},
 }
 
 # ---------------------------------------------------------------- the API function
 
 API_HANDLER: Final = "mcp_api.handler.lambda_handler"
-API_TIMEOUT_SECONDS: Final = 30
+# The function may run as long as API Gateway waits for it, and no longer.
+API_TIMEOUT_SECONDS: Final = int(API_GATEWAY_TIMEOUT_SECONDS)
 API_MEMORY_MB: Final = 1024
-# Answer this long before the earlier deadline: the response still has to cross API Gateway.
-RESPONSE_MARGIN_SECONDS: Final = 1.0
 # The longest wait a tool offers on AWS: what is left of 30 s after a cold start (about 2 s), the
 # response margin and the thumbnails (3 s). Each request's real budget comes from its own deadline.
 MAX_WAIT_SECONDS: Final = 24.0

@@ -32,17 +32,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from imagegen.adapters.aws.deployment import (
-    API_GATEWAY_TIMEOUT_SECONDS,
-    HEALTH_PATHS,
-    MCP_PATH,
-    RESPONSE_MARGIN_SECONDS,
-)
 from imagegen.domain.deadline import Deadline
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.deadline_guard import DeadlineGuard
 from imagegen.web.discovery import discovery_response
+from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
 from imagegen.web.origin import OriginCheck
+from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH
 from imagegen.web.stateless import StatelessMcpEndpoint
 
 MAX_REQUEST_BODY_BYTES = 1_000_000
@@ -102,7 +98,7 @@ class _PublicPages:
             if path in HEALTH_PATHS:
                 await self._health(scope, receive, send)
                 return
-            if path == "/":
+            if path == DISCOVERY_PATH:
                 page = await discovery_response(
                     Request(scope, receive), self._server, mcp_path=MCP_PATH, sse_path=None
                 )
