@@ -11,7 +11,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from imagegen.domain.deadline import Deadline, earliest
-from imagegen.mcp.server import current_deadline
+from imagegen.mcp.context import current_deadline
 from imagegen.web.deadline_guard import DeadlineGuard
 from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
 from imagegen.web.lambda_app import request_deadline

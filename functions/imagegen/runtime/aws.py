@@ -32,7 +32,7 @@ from imagegen.adapters.watchers import PollingWatcher
 from imagegen.adapters.workers_ai.settings import WorkersAISettings
 from imagegen.clock import SystemClock
 from imagegen.domain.models import ImageRef
-from imagegen.mcp.server import AppContext
+from imagegen.mcp.context import AppContext
 from imagegen.observability import current_correlation_id
 from imagegen.ports import Clock, ImageProvider
 from imagegen.runtime import deployment

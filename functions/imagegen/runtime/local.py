@@ -12,7 +12,7 @@ from imagegen.adapters.sqlite_store import SqliteJobStore
 from imagegen.adapters.watchers import InProcessWatcher
 from imagegen.clock import SystemClock
 from imagegen.domain.errors import ReasonCode
-from imagegen.mcp.server import AppContext
+from imagegen.mcp.context import AppContext
 from imagegen.ports import Clock, ImageProvider, QueuedMessage
 from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.delivery import DeliveryPolicy, DeliveryRules, Verdict

@@ -18,7 +18,7 @@ from mcp.server.auth.provider import AccessToken
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.domain.caller import DEFAULT_OWNER, Caller
-from imagegen.mcp.server import current_caller
+from imagegen.mcp.context import current_caller
 
 REALM = "imagegen"
 

@@ -15,7 +15,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imagegen.domain.deadline import Deadline
-from imagegen.mcp.server import current_deadline
+from imagegen.mcp.context import current_deadline
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from imagegen import __version__
 from imagegen.domain.models import IMAGE_KEY_PREFIX
-from imagegen.mcp.server import AppContext, build_mcp_server
+from imagegen.mcp.context import AppContext
+from imagegen.mcp.server import build_mcp_server
 from imagegen.ports import ImageStore
 from imagegen.settings import LocalSettings
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing

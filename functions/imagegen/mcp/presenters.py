@@ -1,0 +1,146 @@
+"""How results look to a client: structured content matching the output schema, a text block for clients
+that ignore it, resource links and small thumbnails for clients that show images."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterable
+from typing import Any
+
+from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
+from pydantic import BaseModel
+
+from imagegen.domain.models import Job, JobStatus
+from imagegen.mcp.context import AppContext, current_deadline
+from imagegen.mcp.schemas import JobView, WaitResult
+from imagegen.ports import Page
+from imagegen.services.history import HistoryService
+from imagegen.services.jobs import WaitOutcome
+
+IMAGE_URI_PREFIX = "image://"
+THUMBNAILS_PER_RESULT = 4
+THUMBNAIL_BUDGET_SECONDS = 3.0
+
+
+def structured(model: BaseModel, text: str, extra: list[ContentBlock] | None = None) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text), *(extra or [])],
+        structured_content=model.model_dump(mode="json"),
+    )
+
+
+def image_uri(job_id: str) -> str:
+    return f"{IMAGE_URI_PREFIX}{job_id}"
+
+
+async def image_blocks(app: AppContext, history: HistoryService, jobs: Iterable[Job]) -> list[ContentBlock]:
+    """A resource_link per completed image, plus small inline thumbnails for clients that show images.
+
+    Thumbnails are made concurrently and for the first few images only, so a batch result stays small
+    and quick, and never past the request's deadline (on AWS a wait has already used most of it).
+    """
+    done = [job for job in jobs if job.status is JobStatus.COMPLETED and job.image is not None]
+    blocks: list[ContentBlock] = [
+        ResourceLink(
+            type="resource_link",
+            uri=image_uri(job.job_id),
+            name=f"image-{job.job_id}",
+            title=job.prompt[:80],
+            description=f"{job.model} image, also at {job.image.url}",
+            mime_type=job.image.content_type,
+            size=job.image.size_bytes,
+        )
+        for job in done
+        if job.image is not None
+    ]
+    deadline = current_deadline.get()
+    budget = deadline.budget(THUMBNAIL_BUDGET_SECONDS) if deadline else THUMBNAIL_BUDGET_SECONDS
+    if app.inline_thumbnails and done and budget > 0:
+        try:
+            async with asyncio.timeout(budget):
+                thumbnails = await asyncio.gather(
+                    *(history.thumbnail(job) for job in done[:THUMBNAILS_PER_RESULT])
+                )
+        except TimeoutError:
+            thumbnails = []  # the links carry the images; the answer must not miss the client's deadline
+        blocks += [
+            ImageContent(type="image", data=base64.b64encode(thumbnail).decode(), mime_type="image/jpeg")
+            for thumbnail in thumbnails
+            if thumbnail is not None
+        ]
+    return blocks
+
+
+def page_info(page: Page[Any], limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "total_count": page.total_count,
+        "returned_count": len(page.items),
+        "has_more": page.next_cursor is not None,
+        "next_cursor": page.next_cursor,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
+    views = [JobView.of(job, provider_name) for job in outcome.jobs]
+    completed = sum(job.status is JobStatus.COMPLETED for job in outcome.jobs)
+    cancelled = sum(job.status is JobStatus.CANCELLED for job in outcome.jobs)
+    running = len(outcome.still_running)
+    failed = len(views) - completed - cancelled - running
+    single = views[0] if len(views) == 1 else None
+    if single is not None:
+        status = single.status
+    elif running:
+        status = "still_running"
+    elif failed == 0 and cancelled == 0:
+        status = "completed"
+    elif completed == 0 and failed == 0:
+        status = "cancelled"
+    else:
+        status = "failed" if completed == 0 and cancelled == 0 else "partial"
+    if running:
+        ids = [job.job_id for job in outcome.still_running]
+        argument = f"job_id={ids[0]!r}" if single else f"job_ids={ids}"
+        next_step = (
+            f"Still running after {outcome.elapsed_seconds:g}s. Call wait_for_completion with {argument}."
+        )
+    elif failed:
+        next_step = (
+            "Some jobs failed: see error_code and error_message. You may retry those with generate_image."
+        )
+    elif cancelled:
+        next_step = "Cancelled jobs were stopped on request; show the user any image_url that completed."
+    else:
+        next_step = "Done. Show the image_url(s) to the user."
+    return WaitResult(
+        done=running == 0,
+        status=status,
+        timed_out=outcome.timed_out,
+        job_id=single.job_id if single else None,
+        image_url=single.image_url if single else None,
+        jobs=views,
+        completed_count=completed,
+        failed_count=failed,
+        cancelled_count=cancelled,
+        still_running_count=running,
+        elapsed_seconds=outcome.elapsed_seconds,
+        next_step=next_step,
+    )
+
+
+def describe_job(view: JobView) -> str:
+    if view.status == JobStatus.COMPLETED and view.image_url is None:
+        return f"Job {view.job_id} completed; its image has been deleted."
+    if view.status == JobStatus.COMPLETED:
+        size = f", {view.width}x{view.height}" if view.width else ""
+        return f"Job {view.job_id} completed ({view.model} via {view.provider}{size}): {view.image_url}"
+    if view.status == JobStatus.FAILED:
+        return f"Job {view.job_id} failed [{view.error_code}]: {view.error_message}"
+    return f"Job {view.job_id} is {view.status} ({view.model})."
+
+
+def describe_wait(result: WaitResult) -> str:
+    lines = [describe_job(view) for view in result.jobs]
+    return "\n".join([*lines, result.next_step])

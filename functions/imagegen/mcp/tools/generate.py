@@ -1,0 +1,151 @@
+"""Tools that make images: generate_image, generate_image_and_wait, and wait_for_completion."""
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult
+
+from imagegen.domain import catalog
+from imagegen.domain.models import Job, JobStatus
+from imagegen.domain.validation import MAX_BATCH
+from imagegen.mcp.arguments import (
+    COUNT_FIELD,
+    MODEL_FIELD,
+    PROMPT_FIELD,
+    Guidance,
+    Height,
+    NegativePrompt,
+    Seed,
+    Steps,
+    Width,
+    described,
+    generation_params,
+    wait_field,
+)
+from imagegen.mcp.context import AppContext, caller_from, current_deadline, tool_errors
+from imagegen.mcp.hints import GENERATES, READ_ONLY
+from imagegen.mcp.presenters import (
+    THUMBNAIL_BUDGET_SECONDS,
+    describe_wait,
+    image_blocks,
+    structured,
+    wait_result,
+)
+from imagegen.mcp.schemas import GenerateResult, WaitResult
+from imagegen.services.history import HistoryService
+from imagegen.services.jobs import WaitProgress
+
+
+def register(server: MCPServer, app: AppContext, history: HistoryService) -> None:
+    wait_seconds = wait_field(app.jobs.max_wait_seconds, app.jobs.default_wait_seconds)
+
+    async def submit(ctx: Context, prompt: str, model: str, count: int, params: dict[str, Any]) -> list[Job]:
+        with tool_errors():
+            return await app.jobs.submit(caller_from(ctx), prompt, model, params, count)
+
+    async def wait(ctx: Context, job_ids: list[str], timeout_seconds: float | None) -> CallToolResult:
+        async def report(progress: WaitProgress) -> None:
+            await ctx.report_progress(progress.elapsed_seconds, progress.budget_seconds, progress.message)
+
+        deadline = current_deadline.get()
+        with tool_errors():
+            outcome = await app.jobs.wait(
+                caller_from(ctx),
+                job_ids,
+                timeout_seconds,
+                on_progress=report,
+                # Leave the thumbnails their time before the request's deadline.
+                deadline=deadline.earlier_by(THUMBNAIL_BUDGET_SECONDS) if deadline else None,
+            )
+        result = wait_result(outcome, app.provider_name)
+        return structured(result, describe_wait(result), await image_blocks(app, history, outcome.jobs))
+
+    @server.tool(
+        title="Generate image",
+        annotations=GENERATES,
+        description=(
+            "Queue image generation from a text prompt and return at once with the job id (status 'pending'). "
+            "Generation takes a few seconds; call wait_for_completion with the job_id to get the image URL, "
+            "or use generate_image_and_wait to do both in one call. count>1 makes several images of the "
+            "same prompt in parallel and returns job_ids."
+        ),
+    )
+    async def generate_image(
+        ctx: Context,
+        prompt: Annotated[str, PROMPT_FIELD],
+        model: Annotated[str, MODEL_FIELD] = catalog.DEFAULT_MODEL,
+        count: Annotated[int, COUNT_FIELD] = 1,
+        width: Width = None,
+        height: Height = None,
+        seed: Seed = None,
+        negative_prompt: NegativePrompt = None,
+        steps: Steps = None,
+        guidance: Guidance = None,
+    ) -> Annotated[CallToolResult, GenerateResult]:
+        params = generation_params(width, height, seed, negative_prompt, steps, guidance)
+        jobs = await submit(ctx, prompt, model, count, params)
+        ids = [job.job_id for job in jobs]
+        result = GenerateResult(
+            job_id=ids[0] if len(ids) == 1 else None,
+            job_ids=ids,
+            status=JobStatus.PENDING.value,
+            model=jobs[0].model,
+            provider=app.provider_name,
+            count=len(ids),
+            batch_id=jobs[0].batch_id,
+            next_step=(
+                f"Call wait_for_completion with job_id={ids[0]!r} to get the image URL."
+                if len(ids) == 1
+                else f"Call wait_for_completion with job_ids={ids} to get the image URLs."
+            ),
+        )
+        text = f"Queued {len(ids)} image job(s) with {result.model} ({result.provider}): {', '.join(ids)}. "
+        return structured(result, text + result.next_step)
+
+    @server.tool(
+        title="Generate image and wait",
+        annotations=GENERATES,
+        description=(
+            "Generate an image from a text prompt and wait for it: returns the image URL when done. If the "
+            "wait budget ends first, returns timed_out=true with the job id; then call wait_for_completion. "
+            "count>1 makes several images of the same prompt in parallel."
+        ),
+    )
+    async def generate_image_and_wait(
+        ctx: Context,
+        prompt: Annotated[str, PROMPT_FIELD],
+        model: Annotated[str, MODEL_FIELD] = catalog.DEFAULT_MODEL,
+        timeout_seconds: Annotated[float | None, wait_seconds] = None,
+        count: Annotated[int, COUNT_FIELD] = 1,
+        width: Width = None,
+        height: Height = None,
+        seed: Seed = None,
+        negative_prompt: NegativePrompt = None,
+        steps: Steps = None,
+        guidance: Guidance = None,
+    ) -> Annotated[CallToolResult, WaitResult]:
+        params = generation_params(width, height, seed, negative_prompt, steps, guidance)
+        jobs = await submit(ctx, prompt, model, count, params)
+        return await wait(ctx, [job.job_id for job in jobs], timeout_seconds)
+
+    @server.tool(
+        title="Wait for completion",
+        annotations=READ_ONLY,
+        description=(
+            "Wait until image jobs finish and return their status and image URLs. Pass job_id for one job "
+            "or job_ids for up to 20. Returns as soon as all are done; if the wait budget ends first it "
+            "returns timed_out=true (not an error): call this tool again with the same ids."
+        ),
+    )
+    async def wait_for_completion(
+        ctx: Context,
+        job_id: Annotated[str | None, described("One job id (or use job_ids)", format="uuid")] = None,
+        job_ids: Annotated[
+            list[str] | None, described("Several job ids (1-20)", minItems=1, maxItems=MAX_BATCH)
+        ] = None,
+        timeout_seconds: Annotated[float | None, wait_seconds] = None,
+    ) -> Annotated[CallToolResult, WaitResult]:
+        if (job_id is None) == (job_ids is None):
+            raise ToolError("Pass exactly one of job_id (one job) or job_ids (a list of 1-20 job ids).")
+        return await wait(ctx, [job_id] if job_id is not None else list(job_ids or []), timeout_seconds)

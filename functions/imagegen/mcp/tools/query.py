@@ -1,0 +1,144 @@
+"""Tools that read: get_job_status, list_jobs, list_generations, list_models and get_usage."""
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import CallToolResult
+
+from imagegen.domain import catalog
+from imagegen.mcp.arguments import (
+    CreatedAfter,
+    CreatedBefore,
+    Cursor,
+    JobId,
+    Limit,
+    ModelFilter,
+    Offset,
+    PromptContains,
+    Since,
+    StatusFilter,
+    Until,
+    page_request,
+    parse_time,
+)
+from imagegen.mcp.context import AppContext, caller_from, tool_errors
+from imagegen.mcp.hints import READ_ONLY
+from imagegen.mcp.presenters import describe_job, image_blocks, page_info, structured
+from imagegen.mcp.schemas import GenerationList, GenerationView, JobList, JobView, ModelList, UsageResult
+from imagegen.services.history import HistoryService
+
+
+def register(server: MCPServer, app: AppContext, history: HistoryService) -> None:
+    @server.tool(
+        title="Get job status",
+        annotations=READ_ONLY,
+        description=(
+            "Get the current status of one image job: pending, processing, completed (with image_url) or "
+            "failed (with error_code and error_message). Does not wait; use wait_for_completion to block "
+            "until the job finishes."
+        ),
+    )
+    async def get_job_status(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobView]:
+        with tool_errors():
+            job = await app.jobs.get(caller_from(ctx), job_id)
+        view = JobView.of(job, app.provider_name)
+        return structured(view, describe_job(view), await image_blocks(app, history, [job]))
+
+    @server.tool(
+        title="List generated images",
+        annotations=READ_ONLY,
+        description=(
+            "List completed images, newest first, with their URLs and prompts. Page with cursor (pass "
+            "next_cursor from the previous page) or offset; filter by model, time and prompt text."
+        ),
+    )
+    async def list_generations(
+        ctx: Context,
+        limit: Limit = 10,
+        offset: Offset = 0,
+        cursor: Cursor = None,
+        model: ModelFilter = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+        prompt_contains: PromptContains = None,
+    ) -> Annotated[CallToolResult, GenerationList]:
+        with tool_errors():
+            request = page_request(
+                limit, offset, cursor, model, created_after, created_before, prompt_contains
+            )
+            page = await app.jobs.list_generations(caller_from(ctx), request)
+        views = [GenerationView.of(item) for item in page.items]
+        result = GenerationList(generations=views, **page_info(page, limit, offset))
+        lines = [
+            f"- {view.created_at:%Y-%m-%d %H:%M} {view.image_url} ({view.model}): {view.prompt[:80]}"
+            for view in views
+        ]
+        text = f"{len(views)} of {page.total_count} image(s)." + ("\n" + "\n".join(lines) if lines else "")
+        return structured(result, text)
+
+    @server.tool(
+        title="List jobs",
+        annotations=READ_ONLY,
+        description=(
+            "List image jobs of any status, newest first. Filter by status (all, pending, processing, "
+            "completed, failed, cancelled), model, time and prompt text; page with cursor or offset."
+        ),
+    )
+    async def list_jobs(
+        ctx: Context,
+        status: StatusFilter = "all",
+        limit: Limit = 10,
+        offset: Offset = 0,
+        cursor: Cursor = None,
+        model: ModelFilter = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+        prompt_contains: PromptContains = None,
+    ) -> Annotated[CallToolResult, JobList]:
+        with tool_errors():
+            request = page_request(
+                limit, offset, cursor, model, created_after, created_before, prompt_contains
+            )
+            page = await app.jobs.list_jobs(caller_from(ctx), request, status)
+        views = [JobView.of(job, app.provider_name) for job in page.items]
+        result = JobList(jobs=views, **page_info(page, limit, offset))
+        lines = [f"- {view.job_id} {view.status} ({view.model}): {view.prompt[:80]}" for view in views]
+        text = f"{len(views)} of {page.total_count} job(s)." + ("\n" + "\n".join(lines) if lines else "")
+        return structured(result, text)
+
+    @server.tool(
+        title="List models",
+        annotations=READ_ONLY,
+        description=(
+            "List the image models this server offers with their parameters and bounds, typical latency "
+            "and price. Use it to choose `model` and optional parameters for generate_image."
+        ),
+    )
+    async def list_models() -> Annotated[CallToolResult, ModelList]:
+        infos = catalog.catalog_summary()
+        result = ModelList(default_model=catalog.DEFAULT_MODEL, provider=app.provider_name, models=infos)
+        lines = [
+            f"- {info.model}: {info.name}, ~{info.typical_latency_seconds:g}s, "
+            f"parameters: {', '.join(info.parameters) or 'prompt only'}"
+            for info in infos
+        ]
+        return structured(result, "Models:\n" + "\n".join(lines))
+
+    @server.tool(
+        title="Get usage",
+        annotations=READ_ONLY,
+        description=(
+            "Sum your jobs, images and estimated Workers AI cost over a period (ISO-8601 since/until; "
+            "both optional). Costs are the catalog's list-price estimates, not an invoice."
+        ),
+    )
+    async def get_usage(
+        ctx: Context, since: Since = None, until: Until = None
+    ) -> Annotated[CallToolResult, UsageResult]:
+        with tool_errors():
+            usage = await history.usage(
+                caller_from(ctx), parse_time("since", since), parse_time("until", until)
+            )
+        result = UsageResult(**usage.model_dump())
+        text = f"{usage.jobs} job(s), {usage.images} image(s), estimated ${usage.estimated_cost_usd:.4f}."
+        return structured(result, text)
