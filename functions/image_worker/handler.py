@@ -33,8 +33,9 @@ from imagegen.observability import (
     record_delivery,
 )
 from imagegen.ports import QueuedMessage
-from imagegen.runtime.aws import AwsRuntime, AwsSettings, container_batch_processor
+from imagegen.runtime.aws import AwsRuntime, AwsSettings
 from imagegen.runtime.deployment import HANDBACK_MARGIN_SECONDS
+from imagegen.runtime.lambda_container import container_batch_processor
 
 logger = Logger(service=WORKER_SERVICE)
 metrics = Metrics(namespace=METRIC_NAMESPACE, service=WORKER_SERVICE)

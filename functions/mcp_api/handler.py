@@ -17,7 +17,8 @@ from mcp.server.mcpserver import MCPServer
 
 from imagegen.mcp.server import build_mcp_server
 from imagegen.observability import configure_logging, log_context
-from imagegen.runtime.aws import AwsRuntime, AwsSettings, container_loop
+from imagegen.runtime.aws import AwsRuntime, AwsSettings
+from imagegen.runtime.lambda_container import container_loop
 from imagegen.web.lambda_app import Stopwatch, invoke, own_origins, result_summary, rpc_summary
 
 SERVICE = "mcp_api"

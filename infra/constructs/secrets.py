@@ -12,14 +12,7 @@ from constructs import Construct
 from imagegen.adapters.aws import schema
 from infra.nag import acknowledge
 
-SECRET_KEYS = (
-    schema.SECRET_AUTH_TOKEN,
-    schema.SECRET_AUTH_TOKENS,
-    schema.SECRET_ADMIN_CLIENT,
-    schema.SECRET_CLOUDFLARE_API_TOKEN,
-    schema.SECRET_R2_ACCESS_KEY_ID,
-    schema.SECRET_R2_SECRET_ACCESS_KEY,
-)
+SECRET_KEYS = schema.SECRET_KEYS
 # Secrets Manager generates the bearer token at deploy time, so the server is never open, and the value
 # exists only in the secret (not in the template, the assembly or anyone's shell history).
 GENERATED_KEY = schema.SECRET_AUTH_TOKEN

@@ -1,27 +1,20 @@
 """The AWS runtime: DynamoDB + SQS + R2 + Workers AI, composed once per Lambda container.
 
-Plain configuration comes from environment variables (named in `adapters.aws.schema`, set by the CDK
-app); credentials come from one Secrets Manager secret read through Powertools parameters, which caches
-it for `secret_max_age_seconds`. Whatever depends on a credential (key ring, R2 client, Workers AI
-provider) is rebuilt when the secret's value changes, so a rotated token takes effect within that
-window without a redeploy, while boto3 clients and services live as long as the container.
+Whatever depends on a credential (key ring, R2 client, Workers AI provider) is rebuilt when the secret's
+value changes, so a rotated token takes effect within the secret cache's max age without a redeploy,
+while boto3 clients and services live as long as the container.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
 import logging
-import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import boto3
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import SecretStr
 
 from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
@@ -35,13 +28,12 @@ from imagegen.domain.models import ImageRef
 from imagegen.mcp.context import AppContext
 from imagegen.observability import current_correlation_id
 from imagegen.ports import Clock, ImageProvider
-from imagegen.runtime import deployment
+from imagegen.runtime.aws_settings import AwsSecrets, AwsSettings, keyring_from_secrets, load_secrets
 from imagegen.runtime.providers import select_provider
 from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.delivery import DeliveryPolicy, DeliveryRules
 from imagegen.services.worker import WorkerService
-from imagegen.settings import CsvList, ServiceSettings
-from imagegen.web.auth import KeyRing, parse_token_map
+from imagegen.web.auth import KeyRing
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -50,108 +42,7 @@ logger = logging.getLogger(__name__)
 
 WORKERS_AI_PROVIDER_NAME = "workers-ai"
 
-
-class AwsSettings(ServiceSettings):
-    """What the Lambda functions (and `serve --backend aws`) read from the environment."""
-
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
-
-    jobs_table: str = Field(validation_alias=schema.ENV_JOBS_TABLE)
-    generations_table: str = Field(validation_alias=schema.ENV_GENERATIONS_TABLE)
-    queue_url: str = Field(validation_alias=schema.ENV_QUEUE_URL)
-    r2_bucket: str = Field(validation_alias=schema.ENV_R2_BUCKET)
-    r2_public_base_url: str = Field(validation_alias=schema.ENV_R2_PUBLIC_BASE_URL)
-    cloudflare_account_id: str | None = Field(default=None, validation_alias=schema.ENV_R2_ACCOUNT_ID)
-    r2_jurisdiction: str | None = Field(default=None, validation_alias=schema.ENV_R2_JURISDICTION)
-    r2_endpoint_url: str | None = Field(
-        default=None,
-        validation_alias="R2_ENDPOINT_URL",
-        description="Override R2's endpoint, e.g. a local S3 emulator for `serve --backend aws`.",
-    )
-    secret_arn: str | None = Field(
-        default=None,
-        validation_alias=schema.ENV_SECRET_ARN,
-        description="Without it the secret's keys are read from environment variables of the same names.",
-    )
-    secret_max_age_seconds: int = Field(default=300, ge=0)
-    allowed_hosts: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_HOSTS)
-    allowed_origins: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_ORIGINS)
-    wait_timeout_seconds: float = Field(
-        default=deployment.MAX_WAIT_SECONDS,
-        gt=0,
-        le=deployment.MAX_WAIT_SECONDS,
-        validation_alias=schema.ENV_WAIT_TIMEOUT,
-        description="The longest wait a tool offers; each request's own deadline shortens it further.",
-    )
-    max_receive_count: int = Field(
-        default=schema.DEFAULT_MAX_RECEIVE_COUNT, ge=1, validation_alias=schema.ENV_MAX_RECEIVE_COUNT
-    )
-    poll_interval_seconds: float = Field(default=0.25, gt=0, le=5)
-
-
-class AwsSecrets(BaseModel):
-    """The credentials in the one secret (keys per `schema.SECRET_*`)."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-    auth_token: SecretStr | None = Field(default=None, alias=schema.SECRET_AUTH_TOKEN)
-    auth_tokens: SecretStr | None = Field(default=None, alias=schema.SECRET_AUTH_TOKENS)
-    admin_client: str | None = Field(default=None, alias=schema.SECRET_ADMIN_CLIENT)
-    cloudflare_api_token: SecretStr | None = Field(default=None, alias=schema.SECRET_CLOUDFLARE_API_TOKEN)
-    r2_access_key_id: SecretStr | None = Field(default=None, alias=schema.SECRET_R2_ACCESS_KEY_ID)
-    r2_secret_access_key: SecretStr | None = Field(default=None, alias=schema.SECRET_R2_SECRET_ACCESS_KEY)
-
-    @field_validator("auth_tokens", mode="before")
-    @classmethod
-    def _tokens_as_text(cls, value: object) -> object:
-        # The secret may hold AUTH_TOKENS as a JSON object rather than as a string.
-        return json.dumps(value) if isinstance(value, Mapping) else value
-
-    def fingerprint(self, *fields: str) -> str:
-        """A digest of some credentials, to notice rotation without keeping old values around."""
-        digest = hashlib.sha256()
-        for name in fields:
-            value = getattr(self, name)
-            raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-            digest.update(name.encode() + b"\0" + raw.encode() + b"\0")
-        return digest.hexdigest()
-
-
-_SECRET_KEYS = (
-    schema.SECRET_AUTH_TOKEN,
-    schema.SECRET_AUTH_TOKENS,
-    schema.SECRET_ADMIN_CLIENT,
-    schema.SECRET_CLOUDFLARE_API_TOKEN,
-    schema.SECRET_R2_ACCESS_KEY_ID,
-    schema.SECRET_R2_SECRET_ACCESS_KEY,
-)
-
-
-def load_secrets(settings: AwsSettings) -> AwsSecrets:
-    if not settings.secret_arn:
-        return AwsSecrets.model_validate(
-            {key: os.environ[key] for key in _SECRET_KEYS if os.environ.get(key)}
-        )
-    # Imported here: Powertools parameters pulls in its providers, which only this path needs.
-    from aws_lambda_powertools.utilities import parameters
-
-    raw = parameters.get_secret(
-        settings.secret_arn, transform="json", max_age=settings.secret_max_age_seconds
-    )
-    if not isinstance(raw, dict):
-        raise ValueError("the imagegen secret must be a JSON object")
-    return AwsSecrets.model_validate({key: value for key, value in raw.items() if value not in (None, "")})
-
-
-def keyring_from(secrets: AwsSecrets) -> KeyRing:
-    tokens: dict[str, str] = {}
-    if secrets.auth_token is not None:
-        tokens["default"] = secrets.auth_token.get_secret_value()
-    if secrets.auth_tokens is not None:
-        tokens.update(parse_token_map(secrets.auth_tokens.get_secret_value()))
-    if not tokens:
-        raise ValueError(f"the secret holds no {schema.SECRET_AUTH_TOKEN} or {schema.SECRET_AUTH_TOKENS}")
-    return KeyRing.from_tokens(tokens, secrets.admin_client)
+__all__ = ["AwsRuntime", "AwsSecrets", "AwsSettings", "load_secrets"]
 
 
 T = TypeVar("T")
@@ -209,7 +100,7 @@ class AwsRuntime:
         fingerprint = secrets.fingerprint("auth_token", "auth_tokens", "admin_client")
         with self._lock:
             if self._keyring is None or self._keyring.fingerprint != fingerprint:
-                self._keyring = _Credentialed(fingerprint, keyring_from(secrets))
+                self._keyring = _Credentialed(fingerprint, keyring_from_secrets(secrets))
             return self._keyring.value
 
     def images(self) -> R2ImageStore:
@@ -293,42 +184,3 @@ class _CurrentImages:
 
 def _reveal(secret: SecretStr | None) -> str:
     return secret.get_secret_value() if secret is not None else ""
-
-
-_thread_loops = threading.local()
-
-
-def container_loop() -> asyncio.AbstractEventLoop:
-    """One event loop per thread for the container's life, set as the thread's current loop.
-
-    Clients bound to a loop (the Workers AI provider's httpx pool) then survive from one invocation to
-    the next, and Mangum, which calls `asyncio.get_event_loop()`, runs on the same loop.
-    """
-    loop: asyncio.AbstractEventLoop | None = getattr(_thread_loops, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = asyncio.new_event_loop()
-        _thread_loops.loop = loop
-    asyncio.set_event_loop(loop)
-    return loop
-
-
-def container_batch_processor() -> Any:
-    """A Powertools AsyncBatchProcessor that runs every batch on `container_loop()`.
-
-    Powertools reuses one loop only when LAMBDA_TASK_ROOT is set and calls `asyncio.run` elsewhere, which
-    would close the provider's httpx pool after the first batch of `serve --backend aws` and of tests.
-    """
-    from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
-
-    class ContainerLoopBatchProcessor(AsyncBatchProcessor):
-        def async_process(self) -> list[tuple[Any, ...]]:
-            async def process_all() -> list[tuple[Any, ...]]:
-                return list(
-                    await asyncio.gather(*(self._async_process_record(record) for record in self.records))
-                )
-
-            return container_loop().run_until_complete(process_all())
-
-    # A batch whose every record failed is still a partial response (all ids listed), not an invocation
-    # error: each message keeps its own receive count and the Lambda Errors metric means real crashes.
-    return ContainerLoopBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -23,7 +23,7 @@ from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.r2_store import R2ImageStore
 from imagegen.domain.caller import Caller
 from imagegen.domain.models import Job, JobStatus
-from imagegen.runtime.aws import container_loop
+from imagegen.runtime.lambda_container import container_loop
 from tests.integration.aws.stack import MAX_RECEIVE_COUNT, WORKERS_AI_URL, Stack, flux_answer, json_lines
 from tests.support.aws import GENERATIONS_TABLE
 
