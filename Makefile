@@ -41,15 +41,17 @@ serve: $(STAMP_RUNTIME) ## Run the MCP server locally on http://127.0.0.1:8787/m
 serve-aws: $(STAMP_EMULATOR) ## Run the deployed Lambda handlers behind emulated API Gateway + Lambda + SQS, on moto
 	$(BIN)/imagegen serve --backend aws --moto
 
-test: $(STAMP_DEV) $(NODE_STAMP) ## Lint, type-check and run the whole test suite
+test: $(STAMP_DEV) $(NODE_STAMP) ## Lint, type-check, check the import layering and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
-lint: $(STAMP_DEV) ## Lint and check formatting
+lint: $(STAMP_DEV) ## Lint, check formatting and the import layering
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP_DEV) ## Fix lint findings that ruff can fix and format the code
 	$(BIN)/ruff check --fix .

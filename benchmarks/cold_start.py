@@ -38,8 +38,8 @@ import boto3
 from tests.support.servers import free_port
 
 from benchmarks.report import FigureResult, Measurement, Target, median
-from benchmarks.support.api_gateway import API_DOMAIN, http_api_v2
 from imagegen.adapters.aws import schema
+from imagegen.emulator.events import json_rpc, mcp_request_event
 
 NAME = "cold_start"
 TITLE = "Lambda cold start"
@@ -52,6 +52,7 @@ OURS = "mcp_api.handler:lambda_handler"
 NAIVE = "benchmarks.baselines.naive_handler:handler"
 
 REGION = "eu-west-1"
+API_DOMAIN = "abc123.execute-api.eu-west-1.amazonaws.com"
 TOKEN = "bench-token-0123456789abcdef"
 WARM_TARGET_MS = 2.0
 MIB_PER_KIB = 1 / 1024
@@ -77,7 +78,8 @@ def run(quick: bool) -> FigureResult:
     sizes = SIZES[quick]
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp, moto_server() as endpoint:
         event_file = Path(tmp) / "event.json"
-        event_file.write_text(json.dumps(http_api_v2("tools/list", TOKEN)))
+        event = mcp_request_event(json_rpc("tools/list"), domain_name=API_DOMAIN, token=TOKEN)
+        event_file.write_text(json.dumps(event))
         env = _environment(endpoint)
         secret_env = {**env, schema.ENV_SECRET_ARN: _create_secret(endpoint)}
         secret_env.pop("AUTH_TOKEN")

@@ -34,8 +34,8 @@ from benchmarks.support.client import structured
 from benchmarks.support.instruments import CompletionRecorder, FixedLatencyProvider, rendered_image
 from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
+from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import PollingWatcher
-from imagegen.clock import SystemClock
 from imagegen.domain.caller import Caller
 from imagegen.domain.models import JobStatus
 from imagegen.ports import GeneratedImage

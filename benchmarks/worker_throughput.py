@@ -32,10 +32,10 @@ from benchmarks.support.instruments import CompletionRecorder, FixedLatencyProvi
 from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
 from imagegen.adapters.sqlite_store import SqliteJobStore
+from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import InProcessWatcher
 from imagegen.adapters.workers_ai.provider import WorkersAIProvider
 from imagegen.adapters.workers_ai.settings import WorkersAISettings
-from imagegen.clock import SystemClock
 from imagegen.domain.caller import Caller
 from imagegen.domain.validation import MAX_BATCH
 from imagegen.ports import ImageProvider

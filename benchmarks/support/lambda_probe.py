@@ -55,6 +55,15 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def received_now(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as API Gateway would hand it over now: its receive time is when the handler's deadline
+    starts, so a replayed event must not carry the time it was first written."""
+    context = event.get("requestContext")
+    if isinstance(context, dict) and "timeEpoch" in context:
+        context["timeEpoch"] = int(time.time() * 1000)
+    return event
+
+
 def tool_names(response: dict[str, Any]) -> list[str]:
     if response.get("statusCode") != 200:
         raise RuntimeError(f"status {response.get('statusCode')}: {str(response.get('body'))[:300]}")
@@ -70,7 +79,7 @@ def main(target: str, event_file: str, warm_calls: int, output_file: str) -> Non
     started = time.perf_counter()
     handler = getattr(importlib.import_module(module_name), attribute)
     imported = time.perf_counter()
-    names = tool_names(handler(event, LambdaContext()))
+    names = tool_names(handler(received_now(event), LambdaContext()))
     first = time.perf_counter()
 
     warm: list[float] = []
@@ -78,7 +87,7 @@ def main(target: str, event_file: str, warm_calls: int, output_file: str) -> Non
     for _ in range(warm_calls):
         begin = time.perf_counter()
         try:
-            tool_names(handler(event, LambdaContext()))
+            tool_names(handler(received_now(event), LambdaContext()))
         except Exception as exc:
             failures.append(f"{type(exc).__name__}: {exc}"[:300])
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,18 +22,9 @@ from imagegen.domain.errors import ProviderError, ReasonCode
 from imagegen.domain.image_format import detect_image_format
 from imagegen.domain.models import GenerationParams
 from imagegen.ports import GenerationRequest
+from tests.support.fake_time import no_sleep
 from tests.support.fake_workers_ai import FAKE_TOKEN as TOKEN
 from tests.support.fake_workers_ai import FakeWorkersAI, fake_workers_ai
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeWorkersAI]:
-    with fake_workers_ai() as server:
-        yield server
-
-
-async def _no_sleep(_: float) -> None:
-    return None
 
 
 def settings_for(fake: FakeWorkersAI, **overrides: Any) -> WorkersAISettings:
@@ -42,7 +33,7 @@ def settings_for(fake: FakeWorkersAI, **overrides: Any) -> WorkersAISettings:
 
 @pytest.fixture
 async def provider(fake: FakeWorkersAI) -> AsyncIterator[WorkersAIProvider]:
-    async with WorkersAIProvider(settings_for(fake), sleep=_no_sleep) as workers_ai:
+    async with WorkersAIProvider(settings_for(fake), sleep=no_sleep) as workers_ai:
         yield workers_ai
 
 
@@ -97,7 +88,7 @@ async def test_given_the_ai_gateway_form_when_generating_then_the_fake_gateway_r
     fake: FakeWorkersAI,
 ) -> None:
     settings = settings_for(fake, ai_gateway_id="my-gateway", ai_gateway_base_url=f"{fake.base_url}/v1")
-    async with WorkersAIProvider(settings, sleep=_no_sleep) as workers_ai:
+    async with WorkersAIProvider(settings, sleep=no_sleep) as workers_ai:
         image = await workers_ai.generate(GenerationRequest(model="flux-schnell", prompt="a gate"))
 
     assert image.content_type == "image/jpeg"
@@ -168,7 +159,7 @@ async def test_given_json_for_a_flux2_model_sent_directly_then_the_fake_demands_
 
 async def test_given_a_wrong_token_when_generating_then_auth_failed(fake: FakeWorkersAI) -> None:
     settings = settings_for(fake, cloudflare_api_token=SecretStr("not-the-token"))
-    async with WorkersAIProvider(settings, sleep=_no_sleep) as workers_ai:
+    async with WorkersAIProvider(settings, sleep=no_sleep) as workers_ai:
         with pytest.raises(ProviderError) as caught:
             await workers_ai.generate(GenerationRequest(model="flux-schnell", prompt="a cat"))
 
@@ -238,7 +229,7 @@ async def test_given_a_then_ok_marker_when_retries_are_allowed_then_the_second_c
     fake: FakeWorkersAI,
 ) -> None:
     before = len(fake.calls)
-    async with WorkersAIProvider(settings_for(fake, workers_ai_max_retries=2), sleep=_no_sleep) as workers_ai:
+    async with WorkersAIProvider(settings_for(fake, workers_ai_max_retries=2), sleep=no_sleep) as workers_ai:
         image = await workers_ai.generate(
             GenerationRequest(model="flux-schnell", prompt=f"a fox [fake:429-then-ok] {time.time_ns()}")
         )
@@ -251,7 +242,7 @@ async def test_given_a_slow_answer_when_the_client_times_out_then_provider_timeo
     fake: FakeWorkersAI,
 ) -> None:
     settings = settings_for(fake, workers_ai_timeout_seconds=0.3)
-    async with WorkersAIProvider(settings, sleep=_no_sleep) as workers_ai:
+    async with WorkersAIProvider(settings, sleep=no_sleep) as workers_ai:
         with pytest.raises(ProviderError) as caught:
             await workers_ai.generate(
                 GenerationRequest(model="flux-schnell", prompt="a snail [fake:sleep=1]")
@@ -262,7 +253,7 @@ async def test_given_a_slow_answer_when_the_client_times_out_then_provider_timeo
 
 async def test_given_configured_latency_when_generating_then_answers_take_at_least_that_long() -> None:
     with fake_workers_ai(latency_seconds=0.3) as slow:
-        async with WorkersAIProvider(settings_for(slow), sleep=_no_sleep) as workers_ai:
+        async with WorkersAIProvider(settings_for(slow), sleep=no_sleep) as workers_ai:
             started = time.perf_counter()
             await workers_ai.generate(GenerationRequest(model="flux-schnell", prompt="a turtle"))
             elapsed = time.perf_counter() - started

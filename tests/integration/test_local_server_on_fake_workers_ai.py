@@ -6,7 +6,7 @@ This is what `make serve` with WORKERS_AI_BASE_URL pointed at `imagegen fake-wor
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +17,13 @@ from PIL import Image
 from imagegen.adapters.workers_ai.provider import WorkersAIProvider
 from imagegen.domain import catalog
 from imagegen.domain.image_format import detect_image_format
-from tests.support.fake_workers_ai import FakeWorkersAI, fake_workers_ai
+from tests.support.fake_time import no_sleep
+from tests.support.fake_workers_ai import FakeWorkersAI
 from tests.support.local_server import LocalServer, local_server
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeWorkersAI]:
-    with fake_workers_ai() as server:
-        yield server
 
 
 @pytest.fixture
 async def server(fake: FakeWorkersAI, tmp_path: Path) -> AsyncIterator[LocalServer]:
-    async def no_sleep(_: float) -> None:
-        return None
-
     provider = WorkersAIProvider(fake.settings(workers_ai_max_retries=2), sleep=no_sleep)
     with local_server(tmp_path, provider=provider, worker_concurrency=4) as running:
         yield running

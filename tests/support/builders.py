@@ -54,3 +54,16 @@ def make_generation(job: Job, *, provider: str = "preview", key: str | None = No
         image=ImageRef(key=key, url=f"https://img.example/{key}", content_type="image/png", size_bytes=10),
         created_at=job.created_at,
     )
+
+
+class ManualClock:
+    """A clock that stands still until a test moves it: leases and timeouts expire when the test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)

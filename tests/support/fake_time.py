@@ -14,3 +14,8 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+async def no_sleep(_: float) -> None:
+    """A sleep that returns at once: for code whose waiting is not what the test is about."""
+    return

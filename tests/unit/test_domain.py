@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -91,12 +92,23 @@ def test_cursor_round_trips(moment: object, job_id: object) -> None:
 
 
 @given(st.text(max_size=40))
-def test_arbitrary_text_is_never_mistaken_for_a_cursor_or_job_id(text: str) -> None:
-    for check in (decode_cursor, validate_job_id):
-        try:
-            check(text)
-        except InvalidRequest:
-            continue
+def test_arbitrary_text_is_refused_with_a_message_or_is_a_real_cursor(text: str) -> None:
+    try:
+        moment, job_id = decode_cursor(text)
+    except InvalidRequest as refused:
+        assert "cursor" in str(refused)
+    else:
+        assert decode_cursor(encode_cursor(moment, job_id)) == (moment, job_id)
+
+
+@given(st.one_of(st.text(max_size=40), st.uuids().map(str)))
+def test_arbitrary_text_is_refused_with_a_message_or_is_a_real_job_id(text: str) -> None:
+    try:
+        job_id = validate_job_id(text)
+    except InvalidRequest as refused:
+        assert "malformed" in str(refused) and "UUID" in str(refused)
+    else:
+        assert str(uuid.UUID(job_id)) == job_id
 
 
 @given(st.text(min_size=1, max_size=2048).filter(lambda text: text.strip()))

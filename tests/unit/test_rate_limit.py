@@ -8,7 +8,7 @@ import bisect
 import pytest
 
 from imagegen.adapters.rate_limit import RateLimiter
-from tests.support.fake_time import FakeTime
+from tests.support.fake_time import FakeTime, no_sleep
 
 
 async def test_burst_passes_then_requests_are_spaced_at_the_rate() -> None:
@@ -39,9 +39,6 @@ async def test_no_window_of_one_minute_exceeds_the_limit(per_minute: int, burst:
 
 async def test_concurrent_callers_share_the_budget() -> None:
     # All six ask at the same instant; each is told how long to wait behind the ones before it.
-    async def no_sleep(_: float) -> None:
-        return None
-
     limiter = RateLimiter(120, burst=2, clock=lambda: 0.0, sleep=no_sleep)
 
     waits = await asyncio.gather(*(limiter.acquire() for _ in range(6)))

@@ -95,7 +95,8 @@ async def test_job_cancelled_during_generation_keeps_no_image(core: Core) -> Non
     core.provider.release.clear()
 
     running = asyncio.create_task(core.worker.process(job.job_id))
-    await asyncio.sleep(0.05)
+    while not core.provider.calls:  # the worker is inside the provider call
+        await asyncio.sleep(0)
     await core.jobs.cancel(ALICE, job.job_id)
     core.provider.release.set()
     result = await running

@@ -52,6 +52,10 @@ class InProcessWatcher:
         for changes in list(self._subscribers.get(job_id, ())):
             changes.event.set()
 
+    def watching(self, job_id: str) -> int:
+        """How many waits are subscribed to this job right now."""
+        return len(self._subscribers.get(job_id, ()))
+
 
 class _Poll:
     def __init__(self, interval: float) -> None:

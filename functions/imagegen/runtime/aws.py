@@ -21,9 +21,9 @@ from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client
 from imagegen.adapters.aws.sqs_queue import SqsJobQueue
 from imagegen.adapters.preview_provider import PREVIEW_PROVIDER_NAME
+from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import PollingWatcher
 from imagegen.adapters.workers_ai.settings import WorkersAISettings
-from imagegen.clock import SystemClock
 from imagegen.domain.models import ImageRef
 from imagegen.mcp.context import AppContext
 from imagegen.observability import current_correlation_id

@@ -9,8 +9,8 @@ from starlette.applications import Starlette
 from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
 from imagegen.adapters.sqlite_store import SqliteJobStore
+from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import InProcessWatcher
-from imagegen.clock import SystemClock
 from imagegen.domain.errors import ReasonCode
 from imagegen.mcp.context import AppContext
 from imagegen.ports import Clock, ImageProvider, QueuedMessage

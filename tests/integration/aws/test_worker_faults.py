@@ -8,9 +8,9 @@ report failed, as Lambda's event source mapping does.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,9 +23,11 @@ from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.r2_store import R2ImageStore
 from imagegen.domain.caller import Caller
 from imagegen.domain.models import Job, JobStatus
+from imagegen.runtime.aws import AwsRuntime
 from imagegen.runtime.lambda_container import container_loop
 from tests.integration.aws.stack import MAX_RECEIVE_COUNT, WORKERS_AI_URL, Stack, flux_answer, json_lines
 from tests.support.aws import GENERATIONS_TABLE
+from tests.support.builders import ManualClock
 
 
 def submit(stack: Stack, prompt: str = "a lighthouse at dusk") -> str:
@@ -50,6 +52,15 @@ def cloudflare_error(code: int, status: int = 400) -> httpx.Response:
         status,
         json={"success": False, "errors": [{"code": code, "message": f"error {code}"}], "result": None},
     )
+
+
+@pytest.fixture
+def clock(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """The worker container's clock, moved by the test: leases expire without waiting for them."""
+    manual = ManualClock()
+    monkeypatch.setattr(stack.worker, "AwsRuntime", functools.partial(AwsRuntime, clock=manual))
+    stack.worker.runtime.cache_clear()
+    return manual
 
 
 @pytest.fixture
@@ -98,11 +109,10 @@ def test_duplicate_delivery_after_completion_is_skipped(stack: Stack, workers_ai
 
 
 def test_crash_after_the_provider_call_is_retried_to_one_completion(
-    stack: Stack, workers_ai: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, workers_ai: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
 ) -> None:
     # Given a worker that dies after Workers AI answered, before the image is stored
-    monkeypatch.setenv("JOB_LEASE_SECONDS", "1")
-    stack.worker.runtime.cache_clear()
+    monkeypatch.setenv("JOB_LEASE_SECONDS", "60")
     job_id = submit(stack)
     route = workers_ai.post(WORKERS_AI_URL).mock(return_value=httpx.Response(200, json=flux_answer()))
     real_put = R2ImageStore.put
@@ -127,7 +137,7 @@ def test_crash_after_the_provider_call_is_retried_to_one_completion(
     assert route.call_count == 1
 
     # When it comes back once the lease expired
-    time.sleep(1.1)
+    clock.advance(61)
     stack.expire_visibility()
     second = stack.deliver()
 
@@ -141,10 +151,9 @@ def test_crash_after_the_provider_call_is_retried_to_one_completion(
 
 
 def test_crash_after_the_put_overwrites_the_same_object_and_completes_once(
-    stack: Stack, workers_ai: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, workers_ai: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
 ) -> None:
-    monkeypatch.setenv("JOB_LEASE_SECONDS", "0.2")
-    stack.worker.runtime.cache_clear()
+    monkeypatch.setenv("JOB_LEASE_SECONDS", "60")
     job_id = submit(stack)
     workers_ai.post(WORKERS_AI_URL).mock(return_value=httpx.Response(200, json=flux_answer()))
     real_complete = DynamoDBJobStore.complete_job
@@ -160,7 +169,7 @@ def test_crash_after_the_put_overwrites_the_same_object_and_completes_once(
     assert len(first["batchItemFailures"]) == 1  # type: ignore[index]
     assert len(stack.objects()) == 1 and generations(stack) == 0
 
-    time.sleep(0.3)
+    clock.advance(61)
     stack.expire_visibility()
     second = stack.deliver()
 
