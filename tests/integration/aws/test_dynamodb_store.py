@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from imagegen.adapters.aws import schema
-from imagegen.adapters.aws.dynamodb_store import COUNTS_ALL_KEY, DynamoDBJobStore
+from imagegen.adapters.aws.dynamodb_items import COUNTS_ALL_KEY
+from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.domain.models import Generation, ImageRef, Job, JobStatus
 from imagegen.ports import JobQuery
 from tests.support.aws import JOBS_TABLE

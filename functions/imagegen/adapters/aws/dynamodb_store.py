@@ -19,14 +19,32 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from imagegen.adapters.aws import schema
-from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
+from imagegen.adapters.aws.dynamodb_errors import cancellation_codes, describe, error_code, translate_errors
+from imagegen.adapters.aws.dynamodb_items import (
+    COUNT_GENERATIONS,
+    COUNT_JOBS,
+    COUNTS_ALL_KEY,
+    KIND_GENERATION,
+    KIND_JOB,
+    OWNERS,
+    Item,
+    generation_item,
+    job_from,
+    job_item,
+    owner_counts_key,
+    owner_status_key,
+    status_count,
+    status_fields,
+)
+from imagegen.adapters.aws.dynamodb_query import QueryPlan
+from imagegen.domain.cursor import encode_cursor
 from imagegen.domain.errors import StorageError
 from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.ports import JobQuery, Page
@@ -34,15 +52,6 @@ from imagegen.ports import JobQuery, Page
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
-
-KIND_JOB = "job"
-KIND_GENERATION = "generation"
-
-COUNTS_ALL_KEY = "#counts#all"
-COUNTS_OWNER_PREFIX = "#counts#owner#"
-_COUNT_JOBS = "n_jobs"
-_COUNT_GENERATIONS = "n_generations"
-_OWNERS = "owners"
 
 # DynamoDB cancels concurrent transactions that touch the same item (the shared counter item), and
 # allows 100 actions in one transaction.
@@ -55,20 +64,6 @@ _TRANSITION_ATTEMPTS = 5
 
 RecordT = TypeVar("RecordT", Job, Generation)
 R = TypeVar("R")
-Item = dict[str, Any]
-
-
-def _status_count(status: JobStatus) -> str:
-    return f"n_{status.value}"
-
-
-def _owner_counts_key(owner: str) -> str:
-    return f"{COUNTS_OWNER_PREFIX}{owner}"
-
-
-def owner_status_key(owner: str, status: JobStatus) -> str:
-    # The status never contains '#', so splitting at the last '#' is unambiguous whatever the owner is.
-    return f"{owner}#{status.value}"
 
 
 class _ConditionFailed(Exception):
@@ -89,7 +84,7 @@ class DynamoDBJobStore:
 
     async def _run(self, fn: Callable[..., R], /, **kwargs: Any) -> R:
         """Run a blocking boto3 call off the event loop and turn SDK errors into domain errors."""
-        return await asyncio.to_thread(functools.partial(_translate_errors, fn, **kwargs))
+        return await asyncio.to_thread(functools.partial(translate_errors, fn, **kwargs))
 
     async def _transact(self, items: Sequence[TransactWriteItemTypeDef]) -> None:
         if len(items) > _MAX_TRANSACTION_ITEMS:
@@ -105,16 +100,16 @@ class DynamoDBJobStore:
                 self._client.transact_write_items(TransactItems=items, ClientRequestToken=token)
                 return
             except ClientError as exc:
-                codes = _cancellation_codes(exc)
+                codes = cancellation_codes(exc)
                 failed = frozenset(index for index, code in codes.items() if code == "ConditionalCheckFailed")
                 if failed:
                     raise _ConditionFailed(failed) from None
-                retryable = "TransactionConflict" in codes.values() or _error_code(exc) in {
+                retryable = "TransactionConflict" in codes.values() or error_code(exc) in {
                     "TransactionConflictException",
                     "TransactionInProgressException",
                 }
                 if not retryable or attempt == _CONFLICT_RETRIES - 1:
-                    raise StorageError(f"job store write failed: {_describe(exc)}") from None
+                    raise StorageError(f"job store write failed: {describe(exc)}") from None
             except BotoCoreError as exc:
                 raise StorageError(f"job store unreachable: {exc}") from None
             # Full jitter: the losers of a counter conflict must not collide again in lockstep.
@@ -138,7 +133,7 @@ class DynamoDBJobStore:
             {
                 "Put": {
                     "TableName": self._jobs,
-                    "Item": _job_item(job, rev=1),
+                    "Item": job_item(job, rev=1),
                     "ConditionExpression": "attribute_not_exists(#pk)",
                     "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
                 }
@@ -149,8 +144,8 @@ class DynamoDBJobStore:
         for job in jobs:
             for scope in (job.owner, None):
                 counts = deltas.setdefault(scope, {})
-                counts[_COUNT_JOBS] = counts.get(_COUNT_JOBS, 0) + 1
-                counts[_status_count(job.status)] = counts.get(_status_count(job.status), 0) + 1
+                counts[COUNT_JOBS] = counts.get(COUNT_JOBS, 0) + 1
+                counts[status_count(job.status)] = counts.get(status_count(job.status), 0) + 1
         owners = sorted({job.owner for job in jobs})
         items.extend(self._counter_updates(deltas, new_owners=owners))
         try:
@@ -160,11 +155,11 @@ class DynamoDBJobStore:
 
     async def get_job(self, job_id: str) -> Job | None:
         item = await self._get_item(self._jobs, job_id)
-        return _job_from(item) if item else None
+        return job_from(item) if item else None
 
     async def claim_job(self, job_id: str, now: datetime, lease_seconds: float) -> Job | None:
         item = await self._get_item(self._jobs, job_id)
-        job = _job_from(item) if item else None
+        job = job_from(item) if item else None
         claimed = job.claimed(now, lease_seconds) if job else None
         if item is None or job is None or claimed is None:
             return None
@@ -179,7 +174,7 @@ class DynamoDBJobStore:
         put_generation = True
         for _ in range(_TRANSITION_ATTEMPTS):
             item = await self._get_item(self._jobs, job_id)
-            job = _job_from(item) if item else None
+            job = job_from(item) if item else None
             done = job.completed(generation, now) if job else None
             if item is None or job is None or done is None:
                 return False
@@ -206,7 +201,7 @@ class DynamoDBJobStore:
         # A pending job may be claimed between our read and write; that is no reason not to finish it.
         for _ in range(_TRANSITION_ATTEMPTS):
             item = await self._get_item(self._jobs, job_id)
-            job = _job_from(item) if item else None
+            job = job_from(item) if item else None
             finished = finish(job) if job else None
             if item is None or job is None or finished is None:
                 return False
@@ -219,7 +214,7 @@ class DynamoDBJobStore:
 
     async def release_job(self, job_id: str, now: datetime) -> bool:
         item = await self._get_item(self._jobs, job_id)
-        job = _job_from(item) if item else None
+        job = job_from(item) if item else None
         released = job.released(now) if job else None
         if item is None or job is None or released is None:
             return False
@@ -234,7 +229,7 @@ class DynamoDBJobStore:
         for _ in range(_TRANSITION_ATTEMPTS):
             generation = await self._get_item(self._generations, job_id)
             item = await self._get_item(self._jobs, job_id)
-            job = _job_from(item)
+            job = job_from(item)
             items: list[TransactWriteItemTypeDef] = []
             if generation is not None:
                 owner = generation["owner"]["S"]
@@ -249,7 +244,7 @@ class DynamoDBJobStore:
                     }
                 )
                 items.extend(
-                    self._counter_updates({owner: {_COUNT_GENERATIONS: -1}, None: {_COUNT_GENERATIONS: -1}})
+                    self._counter_updates({owner: {COUNT_GENERATIONS: -1}, None: {COUNT_GENERATIONS: -1}})
                 )
             if item is not None and job is not None and job.image is not None:
                 items.append(self._job_put(job.without_image(), int(item["rev"]["N"])))
@@ -267,7 +262,7 @@ class DynamoDBJobStore:
         return {
             "Put": {
                 "TableName": self._jobs,
-                "Item": _job_item(job, rev=rev + 1),
+                "Item": job_item(job, rev=rev + 1),
                 "ConditionExpression": "#rev = :rev",
                 "ExpressionAttributeNames": {"#rev": "rev"},
                 "ExpressionAttributeValues": {":rev": {"N": str(rev)}},
@@ -281,20 +276,20 @@ class DynamoDBJobStore:
         deltas: dict[str | None, dict[str, int]] = {}
         if before.status is not after.status:
             for scope in (after.owner, None):
-                deltas[scope] = {_status_count(before.status): -1, _status_count(after.status): 1}
+                deltas[scope] = {status_count(before.status): -1, status_count(after.status): 1}
         if generation is not None:
             items.append(
                 {
                     "Put": {
                         "TableName": self._generations,
-                        "Item": _generation_item(generation),
+                        "Item": generation_item(generation),
                         "ConditionExpression": "attribute_not_exists(#pk)",
                         "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
                     }
                 }
             )
             for scope in (generation.owner, None):
-                deltas.setdefault(scope, {})[_COUNT_GENERATIONS] = 1
+                deltas.setdefault(scope, {})[COUNT_GENERATIONS] = 1
         items.extend(self._counter_updates(deltas))
         await self._transact(items)
 
@@ -311,7 +306,7 @@ class DynamoDBJobStore:
             clauses = [f"#c{index} :c{index}" for index in range(len(changes))]
             if scope is None and new_owners:
                 # The owner registry lets unfinished_job_ids query each owner's status partitions.
-                names["#owners"] = _OWNERS
+                names["#owners"] = OWNERS
                 values[":owners"] = {"SS": list(new_owners)}
                 clauses.append("#owners :owners")
             if not clauses:
@@ -321,7 +316,7 @@ class DynamoDBJobStore:
                     "TableName": self._jobs,
                     "Key": {
                         schema.PARTITION_KEY: {
-                            "S": COUNTS_ALL_KEY if scope is None else _owner_counts_key(scope)
+                            "S": COUNTS_ALL_KEY if scope is None else owner_counts_key(scope)
                         }
                     },
                     "UpdateExpression": "ADD " + ", ".join(clauses),
@@ -348,9 +343,9 @@ class DynamoDBJobStore:
             index, partition, status_filter = schema.GSI_BY_OWNER, ("owner", query.owner), statuses
         else:
             index, partition, status_filter = schema.GSI_BY_KIND, ("kind", KIND_JOB), statuses
-        plan = _QueryPlan(self._jobs, index, partition, query, status_filter)
+        plan = QueryPlan(self._jobs, index, partition, query, status_filter)
         items, next_cursor = await self._page(plan, Job)
-        total = await self._total(plan, query, _status_fields(statuses) if statuses else [_COUNT_JOBS])
+        total = await self._total(plan, query, status_fields(statuses) if statuses else [COUNT_JOBS])
         return Page[Job](items=items, next_cursor=next_cursor, total_count=total)
 
     async def list_generations(self, query: JobQuery) -> Page[Generation]:
@@ -358,14 +353,14 @@ class DynamoDBJobStore:
             index, partition = schema.GSI_BY_OWNER, ("owner", query.owner)
         else:
             index, partition = schema.GSI_BY_KIND, ("kind", KIND_GENERATION)
-        plan = _QueryPlan(self._generations, index, partition, query, [])
+        plan = QueryPlan(self._generations, index, partition, query, [])
         items, next_cursor = await self._page(plan, Generation)
-        total = await self._total(plan, query, [_COUNT_GENERATIONS])
+        total = await self._total(plan, query, [COUNT_GENERATIONS])
         return Page[Generation](items=items, next_cursor=next_cursor, total_count=total)
 
     async def unfinished_job_ids(self) -> list[str]:
         registry = await self._get_item(self._jobs, COUNTS_ALL_KEY)
-        owners = sorted(registry[_OWNERS]["SS"]) if registry and _OWNERS in registry else []
+        owners = sorted(registry[OWNERS]["SS"]) if registry and OWNERS in registry else []
         keys: list[tuple[str, str]] = []
         for owner in owners:
             for status in (JobStatus.PENDING, JobStatus.PROCESSING):
@@ -392,7 +387,7 @@ class DynamoDBJobStore:
             if not start:
                 return
 
-    async def _page(self, plan: _QueryPlan, record: type[RecordT]) -> tuple[list[RecordT], str | None]:
+    async def _page(self, plan: QueryPlan, record: type[RecordT]) -> tuple[list[RecordT], str | None]:
         wanted = plan.query.offset + plan.query.limit + 1
         request = plan.request(paged=True)
         if request is None:
@@ -414,14 +409,14 @@ class DynamoDBJobStore:
             next_cursor = encode_cursor(records[-1].created_at, records[-1].job_id)
         return records, next_cursor
 
-    async def _total(self, plan: _QueryPlan, query: JobQuery, fields: Sequence[str]) -> int | None:
+    async def _total(self, plan: QueryPlan, query: JobQuery, fields: Sequence[str]) -> int | None:
         if (
             query.model is None
             and query.created_after is None
             and query.created_before is None
             and not query.prompt_contains
         ):
-            key = COUNTS_ALL_KEY if query.owner is None else _owner_counts_key(query.owner)
+            key = COUNTS_ALL_KEY if query.owner is None else owner_counts_key(query.owner)
             item = await self._get_item(self._jobs, key)
             return sum(int(item[field]["N"]) for field in fields if item and field in item)
         request = plan.request(paged=False)
@@ -438,156 +433,3 @@ class DynamoDBJobStore:
             if not start:
                 return total
         return None
-
-
-class _QueryPlan:
-    """One list request as a DynamoDB Query: index, partition, sort-key range and filter."""
-
-    def __init__(
-        self,
-        table: str,
-        index: str,
-        partition: tuple[str, str],
-        query: JobQuery,
-        statuses: Sequence[JobStatus],
-    ) -> None:
-        self.table = table
-        self.index = index
-        self.partition = partition
-        self.query = query
-        self.statuses = statuses
-        self.cursor_key = cursor_sort_key(query.cursor) if query.cursor else None
-
-    def request(self, *, paged: bool) -> QueryInputTypeDef | None:
-        """The Query, or None when the range is empty. `paged` applies the cursor (counts ignore it)."""
-        names = {"#pk": self.partition[0]}
-        values: dict[str, Any] = {":pk": {"S": self.partition[1]}}
-        # Keys are '<fixed-width time>#<id>', so a bare time string sorts before every key of that
-        # instant and time + '$' after them ('$' follows '#'): strict time bounds become inclusive
-        # key bounds that no key can equal.
-        low = format_time(self.query.created_after) + "$" if self.query.created_after else None
-        high = format_time(self.query.created_before) if self.query.created_before else None
-        if paged and self.cursor_key is not None and (high is None or self.cursor_key < high):
-            # Inclusive of the cursor's own key; _page drops it. A key bound (rather than
-            # ExclusiveStartKey) stays valid when the cursor's item changed status or was deleted.
-            high = self.cursor_key
-        condition = "#pk = :pk"
-        if low is not None or high is not None:
-            names["#sk"] = schema.SORT_ATTRIBUTE  # DynamoDB rejects unused names
-        if low is not None and high is not None:
-            if low > high:
-                return None
-            condition += " AND #sk BETWEEN :low AND :high"
-            values.update({":low": {"S": low}, ":high": {"S": high}})
-        elif low is not None:
-            condition += " AND #sk >= :low"
-            values[":low"] = {"S": low}
-        elif high is not None:
-            condition += " AND #sk <= :high"
-            values[":high"] = {"S": high}
-
-        filters: list[str] = []
-        if self.statuses:
-            names["#status"] = "status"
-            placeholders = []
-            for index, status in enumerate(self.statuses):
-                values[f":s{index}"] = {"S": status.value}
-                placeholders.append(f":s{index}")
-            filters.append(f"#status IN ({', '.join(placeholders)})")
-        if self.query.model:
-            names["#model"] = "model"
-            values[":model"] = {"S": self.query.model}
-            filters.append("#model = :model")
-        if self.query.prompt_contains:
-            names["#prompt"] = "prompt_lower"
-            values[":prompt"] = {"S": self.query.prompt_contains.lower()}
-            filters.append("contains(#prompt, :prompt)")
-
-        request: QueryInputTypeDef = {
-            "TableName": self.table,
-            "IndexName": self.index,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-        }
-        if filters:
-            request["FilterExpression"] = " AND ".join(filters)
-        return request
-
-
-# ---------------------------------------------------------------- items
-
-
-def _status_fields(statuses: Iterable[JobStatus]) -> list[str]:
-    return [_status_count(status) for status in statuses]
-
-
-def _job_item(job: Job, *, rev: int) -> Item:
-    return {
-        schema.PARTITION_KEY: {"S": job.job_id},
-        "kind": {"S": KIND_JOB},
-        "owner": {"S": job.owner},
-        "owner_status": {"S": owner_status_key(job.owner, job.status)},
-        "status": {"S": job.status.value},
-        "model": {"S": job.model},
-        "prompt_lower": {"S": job.prompt.lower()},
-        schema.SORT_ATTRIBUTE: {"S": sort_key(job.created_at, job.job_id)},
-        "created_at": {"S": format_time(job.created_at)},
-        "updated_at": {"S": format_time(job.updated_at)},
-        "rev": {"N": str(rev)},
-        "body": {"S": job.model_dump_json()},
-    }
-
-
-def _generation_item(generation: Generation) -> Item:
-    return {
-        schema.PARTITION_KEY: {"S": generation.job_id},
-        "kind": {"S": KIND_GENERATION},
-        "owner": {"S": generation.owner},
-        "model": {"S": generation.model},
-        "prompt_lower": {"S": generation.prompt.lower()},
-        schema.SORT_ATTRIBUTE: {"S": sort_key(generation.created_at, generation.job_id)},
-        "created_at": {"S": format_time(generation.created_at)},
-        "body": {"S": generation.model_dump_json()},
-    }
-
-
-def _job_from(item: Item | None) -> Job | None:
-    # Counter items share the table; they have no body and are never jobs.
-    if not item or "body" not in item or item.get("kind", {}).get("S") != KIND_JOB:
-        return None
-    return Job.model_validate_json(item["body"]["S"])
-
-
-# ---------------------------------------------------------------- errors
-
-
-def _translate_errors(fn: Callable[..., R], **kwargs: Any) -> R:
-    try:
-        return fn(**kwargs)
-    except ClientError as exc:
-        raise StorageError(f"job store request failed: {_describe(exc)}") from None
-    except BotoCoreError as exc:
-        raise StorageError(f"job store unreachable: {exc}") from None
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _describe(exc: ClientError) -> str:
-    error = exc.response.get("Error", {})
-    return f"{error.get('Code', 'error')}: {error.get('Message', '')}"
-
-
-def _cancellation_codes(exc: ClientError) -> dict[int, str]:
-    """Why each item of a cancelled transaction failed, by position ('None' items were fine)."""
-    if _error_code(exc) != "TransactionCanceledException":
-        return {}
-    reasons: list[Mapping[str, Any]] = exc.response.get("CancellationReasons") or []  # type: ignore[assignment]
-    return {
-        index: str(reason["Code"])
-        for index, reason in enumerate(reasons)
-        if reason.get("Code") not in (None, "None")
-    }
