@@ -28,20 +28,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from imagegen.runtime import deployment
-from imagegen.web.routes import MCP_PATH
+from imagegen.web.routes import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, MCP_PATH
 from infra.config import DeployConfig
 from infra.constructs.functions import PythonFunction, SharedCode
 from infra.nag import acknowledge
-
-# Headers a browser-based MCP client sends and reads (Streamable HTTP, 2025-06-18 and later).
-CORS_ALLOW_HEADERS = (
-    "authorization",
-    "content-type",
-    "last-event-id",
-    "mcp-protocol-version",
-    "mcp-session-id",
-)
-CORS_EXPOSE_HEADERS = ("mcp-protocol-version", "mcp-session-id")
 
 # One JSON object per request; never headers, so the bearer token cannot reach the logs.
 ACCESS_LOG_FORMAT = {

@@ -33,15 +33,7 @@ def test_serve_prints_token_and_configs_and_keeps_the_token(tmp_path: Path) -> N
         [*IMAGEGEN, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        health = _wait_for_health(process, port)
         token = (tmp_path / "auth_token").read_text().strip()
         listed = httpx.post(
             f"http://127.0.0.1:{port}/mcp",

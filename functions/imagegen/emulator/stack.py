@@ -29,7 +29,7 @@ from imagegen.emulator.lambda_service import (
 )
 from imagegen.emulator.sqs_event_source import SqsEventSource
 from imagegen.runtime import deployment
-from imagegen.web.routes import MCP_PATH
+from imagegen.web.routes import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, MCP_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +37,6 @@ EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "t
 # Settings of the local machine that reach the functions as they would through the stack's configuration.
 PASSTHROUGH_PREFIXES = ("WORKERS_AI_", "AI_GATEWAY_")
 PASSTHROUGH_NAMES = ("PREVIEW_LATENCY_SECONDS", "LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_DEV")
-CORS_ALLOW_HEADERS = (
-    "authorization",
-    "content-type",
-    "last-event-id",
-    "mcp-protocol-version",
-    "mcp-session-id",
-)
-CORS_EXPOSE_HEADERS = ("mcp-protocol-version", "mcp-session-id")
 
 
 @dataclass(frozen=True)
@@ -127,37 +119,31 @@ class EmulatedStack:
 
         quota = ConcurrencyQuota(config.account_concurrency)
         shared = self._shared_environment()
-        self.api = LambdaFunction(
-            FunctionConfig(
-                name="mcp_api",
-                handler=deployment.API_HANDLER,
-                timeout_seconds=config.api_timeout_seconds,
-                memory_mb=deployment.API_MEMORY_MB,
-                environment=deployment.api_environment(
-                    shared,
-                    domain_names=list(config.domain_names),
-                    # The local names are served over plain HTTP, so their origins are http://.
-                    allowed_origins=[
-                        *(f"http://{name}" for name in config.domain_names),
-                        *config.allowed_origins,
-                    ],
-                ),
-                region=config.region,
+        self.api = self._function(
+            "mcp_api",
+            deployment.API_HANDLER,
+            config.api_timeout_seconds,
+            deployment.API_MEMORY_MB,
+            deployment.api_environment(
+                shared,
+                domain_names=list(config.domain_names),
+                # The local names are served over plain HTTP, so their origins are http://.
+                allowed_origins=[
+                    *(f"http://{name}" for name in config.domain_names),
+                    *config.allowed_origins,
+                ],
             ),
-            quota=quota,
-            log=log,
+            quota,
+            log,
         )
-        self.worker = LambdaFunction(
-            FunctionConfig(
-                name="image_worker",
-                handler=deployment.WORKER_HANDLER,
-                timeout_seconds=config.worker_timeout_seconds,
-                memory_mb=deployment.WORKER_MEMORY_MB,
-                environment=deployment.worker_environment(shared, max_receive_count=config.max_receive_count),
-                region=config.region,
-            ),
-            quota=quota,
-            log=log,
+        self.worker = self._function(
+            "image_worker",
+            deployment.WORKER_HANDLER,
+            config.worker_timeout_seconds,
+            deployment.WORKER_MEMORY_MB,
+            deployment.worker_environment(shared, max_receive_count=config.max_receive_count),
+            quota,
+            log,
         )
         cors = (
             CorsConfig(
@@ -185,6 +171,26 @@ class EmulatedStack:
             maximum_concurrency=deployment.worker_max_concurrency(config.worker_batch_size),
         )
         self._closed = False
+
+    def _function(
+        self,
+        name: str,
+        handler: str,
+        timeout_seconds: float,
+        memory_mb: int,
+        environment: dict[str, str],
+        quota: ConcurrencyQuota,
+        log: LogSink,
+    ) -> LambdaFunction:
+        config = FunctionConfig(
+            name=name,
+            handler=handler,
+            timeout_seconds=timeout_seconds,
+            memory_mb=memory_mb,
+            environment=environment,
+            region=self.config.region,
+        )
+        return LambdaFunction(config, quota=quota, log=log)
 
     def _shared_environment(self) -> dict[str, str]:
         config = self.config

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.domain.caller import DEFAULT_OWNER, Caller
 from imagegen.mcp.context import current_caller
+from imagegen.web.responses import send_json
 
 REALM = "imagegen"
 
@@ -147,17 +148,10 @@ class BearerAuthMiddleware:
 
 
 async def _unauthorized(send: Send, description: str) -> None:
-    body = json.dumps({"error": "invalid_token", "error_description": description}).encode()
     challenge = f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", challenge.encode("latin-1")),
-            ],
-        }
+    await send_json(
+        send,
+        401,
+        {"error": "invalid_token", "error_description": description},
+        [("www-authenticate", challenge)],
     )
-    await send({"type": "http.response.body", "body": body})

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imagegen.domain.deadline import Deadline
 from imagegen.mcp.context import current_deadline
+from imagegen.web.responses import send_json
 
 logger = logging.getLogger(__name__)
 
@@ -70,18 +71,5 @@ def _request_id(body: bytes) -> object:
 
 
 async def _out_of_time(send: Send, request_id: object) -> None:
-    body = json.dumps(
-        {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32000, "message": OUT_OF_TIME_MESSAGE}}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"1"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    error = {"code": -32000, "message": OUT_OF_TIME_MESSAGE}
+    await send_json(send, 503, {"jsonrpc": "2.0", "id": request_id, "error": error}, [("retry-after", "1")])

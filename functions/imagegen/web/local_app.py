@@ -27,20 +27,18 @@ from imagegen.ports import ImageStore
 from imagegen.settings import LocalSettings
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.discovery import discovery_response
-from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH, MESSAGES_PATH, SSE_PATH
+from imagegen.web.routes import (
+    CORS_ALLOW_HEADERS,
+    CORS_EXPOSE_HEADERS,
+    DISCOVERY_PATH,
+    HEALTH_PATHS,
+    MCP_PATH,
+    MESSAGES_PATH,
+    SSE_PATH,
+)
 from imagegen.web.stateless import StatelessMcpEndpoint
 
 PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH)
-# What browser-based MCP clients send and need to read (protocol and session headers).
-CORS_ALLOW_HEADERS = [
-    "authorization",
-    "content-type",
-    "accept",
-    "mcp-protocol-version",
-    "mcp-session-id",
-    "last-event-id",
-]
-CORS_EXPOSE_HEADERS = ["mcp-session-id", "mcp-protocol-version", "www-authenticate"]
 
 
 def cors_middleware(origins: list[str]) -> list[Middleware]:
@@ -52,8 +50,8 @@ def cors_middleware(origins: list[str]) -> list[Middleware]:
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=CORS_ALLOW_HEADERS,
-            expose_headers=CORS_EXPOSE_HEADERS,
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            expose_headers=list(CORS_EXPOSE_HEADERS),
             max_age=600,
         )
     ]

@@ -8,11 +8,12 @@ command-line clients) pass.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from imagegen.web.responses import send_json
 
 
 class OriginCheck:
@@ -31,17 +32,5 @@ class OriginCheck:
 
 
 async def _forbidden(send: Send, origin: str) -> None:
-    body = json.dumps(
-        {
-            "error": "origin_not_allowed",
-            "error_description": f"Origin {origin[:200]} is not allowed; the operator can add it to allowed_origins.",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    description = f"Origin {origin[:200]} is not allowed; the operator can add it to allowed_origins."
+    await send_json(send, 403, {"error": "origin_not_allowed", "error_description": description})

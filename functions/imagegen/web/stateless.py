@@ -10,9 +10,9 @@ as "no stream offered" and carry on.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from imagegen.web.responses import send_json
 
 ALLOWED_METHODS = "POST"
 MESSAGES = {
@@ -37,18 +37,5 @@ class StatelessMcpEndpoint:
 
 
 async def method_not_allowed(send: Send, message: str) -> None:
-    body = json.dumps(
-        {"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": f"Method Not Allowed. {message}"}}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 405,
-            "headers": [
-                (b"allow", ALLOWED_METHODS.encode()),
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    error = {"code": -32000, "message": f"Method Not Allowed. {message}"}
+    await send_json(send, 405, {"jsonrpc": "2.0", "id": None, "error": error}, [("allow", ALLOWED_METHODS)])
