@@ -61,6 +61,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             event,
             context,
             provider_name=provider_name,
+            public_url=runtime().settings.public_url,
             allowed_origins=allowed_origins(),
         )
         # Only tool calls create or name jobs; re-parsing other answers (a tools/list) would cost for nothing.

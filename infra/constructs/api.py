@@ -122,7 +122,10 @@ class McpApi(Construct):
             memory_size=deployment.API_MEMORY_MB,
             # The function's Origin check accepts the same browser origins that CORS lets through.
             environment=deployment.api_environment(
-                environment, domain_names=hosts, allowed_origins=list(config.allowed_origins)
+                environment,
+                public_url=self.base_url,
+                domain_names=hosts,
+                allowed_origins=list(config.allowed_origins),
             ),
             log_retention=log_retention,
             tracing=tracing,

@@ -42,11 +42,17 @@ class LocalImageStore:
     async def get(self, key: str) -> tuple[bytes, str] | None:
         try:
             path = self._path(key)
-        except StorageError:
+            exists = path.is_file()
+        except (StorageError, OSError):  # not a key we could have written (a name too long, say)
             return None
-        if not path.is_file():
+        if not exists:
             return None
-        data = await asyncio.to_thread(path.read_bytes)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"could not read image {key}: {exc.strerror}") from exc
         fmt = detect_image_format(data)
         return data, fmt.content_type if fmt else "application/octet-stream"
 

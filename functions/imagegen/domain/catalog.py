@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from imagegen.domain.errors import InvalidRequest
+from imagegen.domain.errors import InvalidRequest, shown
 from imagegen.domain.models import GenerationParams
 
 DEFAULT_MODEL = "flux-schnell"
@@ -390,7 +390,7 @@ def get_model(key: str) -> ModelSpec:
         return MODELS[key]
     except KeyError:
         raise InvalidRequest(
-            f"Unknown model {key!r}. Valid models: {', '.join(MODELS)}. Call list_models for details."
+            f"Unknown model {shown(key)}. Valid models: {', '.join(MODELS)}. Call list_models for details."
         ) from None
 
 
@@ -418,6 +418,9 @@ _KIND_WORDS = {"int": "a whole number", "float": "a number", "str": "text"}
 
 
 def _check_kind(spec: ModelSpec, name: str, param: ParamSpec, value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or Infinity, but Python's parser accepts them; no bound would refuse them.
+        raise InvalidRequest(f"{name}={value} is not a number; {_fix_hint(spec, name, param)}")
     if param.kind == "str":
         ok = isinstance(value, str)
     elif isinstance(value, bool):
@@ -427,7 +430,15 @@ def _check_kind(spec: ModelSpec, name: str, param: ParamSpec, value: Any) -> Non
     else:
         ok = isinstance(value, int | float)
     if not ok:
-        raise InvalidRequest(f"{name}={value!r} must be {_KIND_WORDS[param.kind]} for {spec.key!r}.")
+        raise InvalidRequest(
+            f"{name}={shown(value)} must be {_KIND_WORDS[param.kind]} for {spec.key!r}; {_fix_hint(spec, name, param)}"
+        )
+
+
+def _fix_hint(spec: ModelSpec, name: str, param: ParamSpec) -> str:
+    return f"use {param.describe(name)}, or leave it out" + (
+        f" (default {_fmt(param.default)})." if isinstance(param.default, int | float) else "."
+    )
 
 
 def _check_bounds(spec: ModelSpec, name: str, param: ParamSpec, value: Any) -> None:

@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 
 from imagegen.domain.errors import InvalidRequest
+from imagegen.domain.time_range import utc_in_range
 
 _VERSION = 1
 
@@ -27,8 +28,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if data.get("v") != _VERSION:
             raise ValueError("version")
-        return datetime.fromisoformat(data["t"]), str(data["id"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
+        moment = utc_in_range("cursor", datetime.fromisoformat(data["t"]))
+        return moment, str(data["id"])
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        binascii.Error,
+        UnicodeDecodeError,
+        AttributeError,
+        InvalidRequest,
+    ):
         raise InvalidRequest(
             "cursor is not valid. Pass the next_cursor value from the previous page unchanged, "
             "or omit cursor to start from the newest item."

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Values a caller sent are quoted back in error messages, but never at length: a 900 KB job id must not
+# come back whole.
+MAX_SHOWN_CHARACTERS = 60
+
+
+def shown(value: object) -> str:
+    """`repr(value)`, cut short for an error message."""
+    text = repr(value)
+    if len(text) <= MAX_SHOWN_CHARACTERS:
+        return text
+    return f"{text[: MAX_SHOWN_CHARACTERS - 3]}... ({len(text):,} characters)"
+
 
 class ImagegenError(Exception):
     """Base of every error the core raises on purpose."""
@@ -16,7 +28,7 @@ class InvalidRequest(ImagegenError):
 class JobNotFound(ImagegenError):
     def __init__(self, job_id: str) -> None:
         super().__init__(
-            f"No job with id {job_id!r} exists for this client. Use list_jobs to see your recent job ids."
+            f"No job with id {shown(job_id)} exists for this client. Use list_jobs to see your recent job ids."
         )
         self.job_id = job_id
 

@@ -126,6 +126,7 @@ class EmulatedStack:
             deployment.API_MEMORY_MB,
             deployment.api_environment(
                 shared,
+                public_url=f"http://{config.domain_names[0]}",
                 domain_names=list(config.domain_names),
                 # The local names are served over plain HTTP, so their origins are http://.
                 allowed_origins=[

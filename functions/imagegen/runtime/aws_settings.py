@@ -47,6 +47,7 @@ class AwsSettings(ServiceSettings):
     )
     secret_max_age_seconds: int = Field(default=300, ge=0)
     allowed_hosts: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_HOSTS)
+    public_url_setting: str | None = Field(default=None, validation_alias=schema.ENV_PUBLIC_URL)
     allowed_origins: CsvList = Field(default_factory=list, validation_alias=schema.ENV_ALLOWED_ORIGINS)
     wait_timeout_seconds: float = Field(
         default=deployment.MAX_WAIT_SECONDS,
@@ -59,6 +60,13 @@ class AwsSettings(ServiceSettings):
         default=schema.DEFAULT_MAX_RECEIVE_COUNT, ge=1, validation_alias=schema.ENV_MAX_RECEIVE_COUNT
     )
     poll_interval_seconds: float = Field(default=0.25, gt=0, le=5)
+
+    @property
+    def public_url(self) -> str:
+        """Where clients reach the API: configured, else the first name it is served on."""
+        if self.public_url_setting:
+            return self.public_url_setting.rstrip("/")
+        return f"https://{self.allowed_hosts[0]}" if self.allowed_hosts else "https://localhost"
 
 
 class AwsSecrets(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from imagegen.domain.caller import Caller
 from imagegen.domain.errors import InvalidRequest, JobNotFound
 from imagegen.domain.models import Job, JobStatus
-from imagegen.domain.validation import validate_job_id
+from imagegen.domain.validation import validate_job_id, validate_time_window
 from imagegen.imaging import make_thumbnail
 from imagegen.ports import ImageStore, JobQuery, JobStore
 
@@ -87,6 +87,7 @@ class HistoryService:
         return DeleteOutcome(job_id=job_id, deleted=deleted, image_key=key)
 
     async def usage(self, caller: Caller, since: datetime | None, until: datetime | None) -> Usage:
+        validate_time_window(since, until)
         if since and until and since >= until:
             raise InvalidRequest("since must be earlier than until.")
         by_status: Counter[str] = Counter()

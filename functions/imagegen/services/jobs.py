@@ -23,6 +23,8 @@ from imagegen.domain.validation import (
     validate_job_ids,
     validate_page,
     validate_prompt,
+    validate_time_window,
+    validate_wait_seconds,
 )
 from imagegen.ports import Clock, JobQuery, JobQueue, JobStore, JobWatcher, Page
 
@@ -164,6 +166,7 @@ class JobService:
     @staticmethod
     def _query(caller: Caller, page: PageRequest) -> JobQuery:
         validate_page(page.limit, page.offset)
+        validate_time_window(page.created_after, page.created_before)
         if page.cursor is not None:
             decode_cursor(page.cursor)  # reject a malformed cursor before it reaches a store
         if page.model is not None:
@@ -175,6 +178,7 @@ class JobService:
     def wait_budget(self, timeout_seconds: float | None, deadline: Deadline | None = None) -> float:
         """The server decides the ceiling: a client may ask for less, never for more, and never past
         the request's deadline."""
+        validate_wait_seconds(timeout_seconds)
         wanted = self.default_wait_seconds if timeout_seconds is None else float(timeout_seconds)
         budget = max(0.0, min(wanted, self.max_wait_seconds))
         return deadline.budget(budget) if deadline is not None else budget

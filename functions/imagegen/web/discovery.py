@@ -15,15 +15,6 @@ from imagegen.web.client_config import client_configs
 TOKEN_PLACEHOLDER = "<YOUR_TOKEN>"  # noqa: S105 - shown to users, never a credential
 
 
-def public_base_url(request: Request, configured: str | None = None) -> str:
-    """The URL clients reach us at: configured, or what the request says (API Gateway sets Host)."""
-    if configured:
-        return configured.rstrip("/")
-    scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
-    host = request.headers.get("host", request.url.netloc)
-    return f"{scheme}://{host}{request.scope.get('root_path', '')}"
-
-
 async def discovery_document(
     server: MCPServer, base_url: str, mcp_path: str, sse_path: str | None
 ) -> dict[str, Any]:
@@ -81,9 +72,11 @@ table{{border-collapse:collapse}}tr:nth-child(odd){{background:#fafafa}}</style>
 
 
 async def discovery_response(
-    request: Request, server: MCPServer, *, mcp_path: str, sse_path: str | None, base_url: str | None = None
+    request: Request, server: MCPServer, *, base_url: str, mcp_path: str, sse_path: str | None
 ) -> Response:
-    document = await discovery_document(server, public_base_url(request, base_url), mcp_path, sse_path)
+    """The page for the configured public URL. Never from the request's Host or X-Forwarded-Proto, which
+    anyone can set: a page that printed them would hand out links to wherever the request pointed."""
+    document = await discovery_document(server, base_url.rstrip("/"), mcp_path, sse_path)
     if "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get(
         "accept", ""
     ):

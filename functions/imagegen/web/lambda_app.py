@@ -84,9 +84,10 @@ def base_path(event: Mapping[str, Any]) -> str:
 class _PublicPages:
     """The unauthenticated pages: GET /healthz and /health (liveness, version, provider) and GET /."""
 
-    def __init__(self, app: ASGIApp, server: MCPServer, provider_name: str) -> None:
+    def __init__(self, app: ASGIApp, server: MCPServer, provider_name: str, public_url: str) -> None:
         self._app = app
         self._server = server
+        self._public_url = public_url
         self._health = JSONResponse(
             {"status": "ok", "version": server.version, "provider": provider_name},
             headers={"cache-control": "no-store"},
@@ -100,7 +101,11 @@ class _PublicPages:
                 return
             if path == DISCOVERY_PATH:
                 page = await discovery_response(
-                    Request(scope, receive), self._server, mcp_path=MCP_PATH, sse_path=None
+                    Request(scope, receive),
+                    self._server,
+                    base_url=self._public_url,
+                    mcp_path=MCP_PATH,
+                    sse_path=None,
                 )
                 await page(scope, receive, send)
                 return
@@ -112,6 +117,7 @@ def build_invocation_app(
     keyring: KeyRing,
     *,
     provider_name: str,
+    public_url: str,
     allowed_origins: Sequence[str],
     deadline: Deadline,
 ) -> ASGIApp:
@@ -127,7 +133,7 @@ def build_invocation_app(
     app: ASGIApp = StatelessMcpEndpoint(streamable, MCP_PATH)
     app = OriginCheck(app, allowed_origins, MCP_PATH)
     app = BearerAuthMiddleware(app, keyring, (MCP_PATH,))
-    app = _PublicPages(app, server, provider_name)
+    app = _PublicPages(app, server, provider_name, public_url)
     return DeadlineGuard(app, deadline)
 
 
@@ -138,12 +144,14 @@ def invoke(
     context: Any,
     *,
     provider_name: str,
+    public_url: str,
     allowed_origins: Sequence[str],
 ) -> dict[str, Any]:
     app = build_invocation_app(
         server,
         keyring,
         provider_name=provider_name,
+        public_url=public_url,
         allowed_origins=allowed_origins,
         deadline=request_deadline(event, context),
     )

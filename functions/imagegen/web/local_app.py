@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from imagegen import __version__
+from imagegen.domain.errors import StorageError
 from imagegen.domain.models import IMAGE_KEY_PREFIX
 from imagegen.mcp.context import AppContext
 from imagegen.mcp.server import build_mcp_server
@@ -117,7 +118,10 @@ def create_local_app(
     security = transport_security(settings.host, settings.port, settings.allowed_hosts, origins)
 
     async def image(request: Request) -> Response:
-        found = await images.get(f"{IMAGE_KEY_PREFIX}/{request.path_params['name']}")
+        try:
+            found = await images.get(f"{IMAGE_KEY_PREFIX}/{request.path_params['name']}")
+        except StorageError as exc:
+            return JSONResponse({"error": "unavailable", "error_description": str(exc)}, status_code=503)
         if found is None:
             return JSONResponse(
                 {"error": "not_found", "error_description": "No such image."}, status_code=404
@@ -133,7 +137,7 @@ def create_local_app(
 
     async def discovery(request: Request) -> Response:
         return await discovery_response(
-            request, server, mcp_path=MCP_PATH, sse_path=SSE_PATH, base_url=settings.public_base_url
+            request, server, base_url=settings.base_url, mcp_path=MCP_PATH, sse_path=SSE_PATH
         )
 
     @contextlib.asynccontextmanager

@@ -43,6 +43,7 @@ ENV_R2_ACCOUNT_ID: Final = "CLOUDFLARE_ACCOUNT_ID"
 ENV_R2_JURISDICTION: Final = "R2_JURISDICTION"
 ENV_SECRET_ARN: Final = "IMAGEGEN_SECRET_ARN"
 ENV_ALLOWED_HOSTS: Final = "ALLOWED_HOSTS"  # comma-separated custom domains; the API domain is always allowed
+ENV_PUBLIC_URL: Final = "API_PUBLIC_URL"  # the API's public base URL (custom domain or execute-api)
 ENV_ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"  # optional, comma-separated browser origins (https://...)
 ENV_WAIT_TIMEOUT: Final = "WAIT_TIMEOUT_SECONDS"
 # The worker marks a job failed on the last delivery before SQS moves it to the DLQ: set it to the
