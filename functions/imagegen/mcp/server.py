@@ -1,27 +1,50 @@
-"""The MCP server: its identity and instructions, and the tools and resources registered on it.
+"""The MCP server: its identity and instructions, the tools and resources registered on it, and the
+protocol answers the SDK would otherwise give differently from the specification.
 
 Tools are grouped by what they do (`tools.generate`, `tools.query`, `tools.manage`) and the resources
 live in `resources`; each group registers itself. To add a tool, write it in the group it belongs to
 (or a new group registered below), with its arguments from `arguments`, its output model in `schemas`
 and its result shaped by `presenters`.
+
+Protocol answers (2025-11-25, and the same on 2026-07-28):
+- an unknown tool is a JSON-RPC error -32602, not a tool result;
+- unknown arguments, wrong types and non-finite numbers are tool errors in plain words;
+- an invalid `tools/list` or `resources/list` cursor is -32602 (the lists have one page, so any cursor
+  is invalid);
+- only what is implemented is declared: no prompts capability (and `prompts/*` is -32601), no resource
+  subscriptions, no list-changed notifications.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import InputRequiredResult
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
+from mcp_types import (
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    CallToolResult,
+    InputRequiredResult,
+    ListResourcesResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+)
 from mcp_types import Tool as MCPTool
-from pydantic import AnyUrl
+from pydantic import AnyUrl, BaseModel, ValidationError
 
 from imagegen import __version__
+from imagegen.domain.errors import shown
 from imagegen.domain.image_format import detect_image_format
 from imagegen.mcp import resources
+from imagegen.mcp.argument_checks import non_finite_message, unknown_arguments_message, validation_message
 from imagegen.mcp.context import AppContext
+from imagegen.mcp.input_schemas import argument_names, tidy_input_schema
 from imagegen.mcp.presenters import IMAGE_URI_PREFIX
 from imagegen.mcp.tools import generate, manage, query
 
@@ -33,15 +56,31 @@ INSTRUCTIONS = (
     "and its parameters, list_generations to browse earlier images. Completed results link the image as "
     "the resource image://{job_id}."
 )
+UNIMPLEMENTED_METHODS = ("prompts/list", "prompts/get", "resources/subscribe", "resources/unsubscribe")
+
+
+async def declare_only_what_is_implemented(
+    ctx: ServerRequestContext[Any, Any], call_next: CallNext
+) -> HandlerResult:
+    """The SDK always serves and declares prompts; this server has none."""
+    if ctx.method in UNIMPLEMENTED_METHODS and ctx.request_id is not None:
+        raise MCPError(code=METHOD_NOT_FOUND, message=f"Method not found: {ctx.method}", data=ctx.method)
+    result = await call_next(ctx)
+    if ctx.method in ("initialize", "server/discover"):
+        document = (
+            result.model_dump(mode="json", by_alias=True, exclude_none=True)
+            if isinstance(result, BaseModel)
+            else result
+        )
+        if isinstance(document, dict) and isinstance(document.get("capabilities"), dict):
+            document["capabilities"].pop("prompts", None)
+            return document
+    return result
 
 
 class ImagegenMCPServer(MCPServer):
-    """MCPServer whose image resources carry the image's real content type, and whose tool list is cached.
-
-    The SDK gives every read of a resource template the template's one MIME type; our images are PNG,
-    JPEG or WebP depending on the model, so the type is taken from the bytes. The tool list is fixed once
-    `build_mcp_server` returns, so it is rendered once per process instead of on every tools/list.
-    """
+    """MCPServer with the protocol answers above, image resources that carry the image's real content
+    type, and a tool list rendered once per process (it is fixed once `build_mcp_server` returns)."""
 
     _tools_cache: list[MCPTool] | None = None
 
@@ -49,10 +88,46 @@ class ImagegenMCPServer(MCPServer):
         self._tools_cache = None
         super().add_tool(*args, **kwargs)
 
+    def constrain_tool_schemas(self, rules: Mapping[str, Mapping[str, Any]]) -> None:
+        """Tidy every tool's input schema (see `input_schemas`), adding each tool's extra rules."""
+        for tool in self._tool_manager.list_tools():
+            tool.parameters = tidy_input_schema(tool.parameters, rules.get(tool.name))
+        self._tools_cache = None
+
     async def list_tools(self) -> list[MCPTool]:
         if self._tools_cache is None:
             self._tools_cache = await super().list_tools()
         return self._tools_cache
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        tool = self._tool_manager.get_tool(name)
+        if tool is None:
+            known = ", ".join(item.name for item in self._tool_manager.list_tools())
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool {shown(name)}. Tools: {known}.")
+        problem = unknown_arguments_message(name, arguments, argument_names(tool.parameters))
+        problem = problem or non_finite_message(arguments)
+        if problem:
+            raise ToolError(problem)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(validation_message(name, exc.__cause__)) from exc.__cause__
+            raise
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        _refuse_cursor(params)
+        return await super()._handle_list_tools(ctx, params)
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        _refuse_cursor(params)
+        return await super()._handle_list_resources(ctx, params)
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[Any, Any] | None = None
@@ -61,6 +136,14 @@ class ImagegenMCPServer(MCPServer):
         if isinstance(results, InputRequiredResult) or not str(uri).startswith(IMAGE_URI_PREFIX):
             return results
         return [_with_detected_type(item) for item in results]
+
+
+def _refuse_cursor(params: PaginatedRequestParams | None) -> None:
+    if params is not None and params.cursor is not None:
+        raise MCPError(
+            code=INVALID_PARAMS,
+            message=f"Invalid cursor {shown(params.cursor)}: this list has one page; request it without a cursor.",
+        )
 
 
 def _with_detected_type(item: ReadResourceContents) -> ReadResourceContents:
@@ -75,8 +158,14 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://github.com/imagegen-mcp/imagegen",
+        # No resource subscriptions or list-changed notifications: a stateless server cannot keep them.
+        subscriptions=False,
+        middleware=[declare_only_what_is_implemented],
     )
     history = app.history_service()
-    for group in (generate, query, manage, resources):
-        group.register(server, app, history)
+    rules: dict[str, Any] = {}
+    for group in (generate, query, manage):
+        rules.update(group.register(server, app, history))
+    resources.register(server, app, history)
+    server.constrain_tool_schemas(rules)
     return server

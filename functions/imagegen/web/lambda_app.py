@@ -37,6 +37,7 @@ from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.deadline_guard import DeadlineGuard
 from imagegen.web.discovery import discovery_response
 from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
+from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
 from imagegen.web.origin import OriginCheck
 from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH
 from imagegen.web.stateless import StatelessMcpEndpoint
@@ -128,9 +129,10 @@ def build_invocation_app(
         transport_security=NO_HOST_CHECK,
         max_request_body_size=MAX_REQUEST_BODY_BYTES,
     )
-    # Outside in: the deadline, the public pages, the bearer check, the origin check, then GET/DELETE
-    # answered 405, and the SDK. Lifespan events pass through every layer to the session manager.
-    app: ASGIApp = StatelessMcpEndpoint(streamable, MCP_PATH)
+    # Outside in: the deadline, the public pages, the bearer check, the origin check, GET/DELETE answered
+    # 405, the JSON-RPC envelope check, and the SDK. Lifespan events pass through every layer to the session manager.
+    app: ASGIApp = JsonRpcEnvelopeCheck(streamable, MCP_PATH, MAX_REQUEST_BODY_BYTES)
+    app = StatelessMcpEndpoint(app, MCP_PATH)
     app = OriginCheck(app, allowed_origins, MCP_PATH)
     app = BearerAuthMiddleware(app, keyring, (MCP_PATH,))
     app = _PublicPages(app, server, provider_name, public_url)

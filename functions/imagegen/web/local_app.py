@@ -28,6 +28,7 @@ from imagegen.ports import ImageStore
 from imagegen.settings import LocalSettings
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.discovery import discovery_response
+from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
 from imagegen.web.routes import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
@@ -160,6 +161,7 @@ def create_local_app(
         Middleware(BearerAuthMiddleware, keyring=keyring, protected_prefixes=PROTECTED_PREFIXES),
         # Stateless: no standalone stream to open with GET, no session to end with DELETE.
         Middleware(StatelessMcpEndpoint, path=MCP_PATH),
+        Middleware(JsonRpcEnvelopeCheck, path=MCP_PATH, max_body_bytes=settings.max_request_body_bytes),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.mcp_server = server

@@ -25,6 +25,7 @@ from imagegen.mcp.arguments import (
 )
 from imagegen.mcp.context import AppContext, caller_from, current_deadline, tool_errors
 from imagegen.mcp.hints import GENERATES, READ_ONLY
+from imagegen.mcp.input_schemas import SchemaRules
 from imagegen.mcp.presenters import (
     THUMBNAIL_BUDGET_SECONDS,
     describe_wait,
@@ -37,7 +38,7 @@ from imagegen.services.history import HistoryService
 from imagegen.services.jobs import WaitProgress
 
 
-def register(server: MCPServer, app: AppContext, history: HistoryService) -> None:
+def register(server: MCPServer, app: AppContext, history: HistoryService) -> SchemaRules:
     wait_seconds = wait_field(app.jobs.max_wait_seconds, app.jobs.default_wait_seconds)
 
     async def submit(ctx: Context, prompt: str, model: str, count: int, params: dict[str, Any]) -> list[Job]:
@@ -149,3 +150,6 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Non
         if (job_id is None) == (job_ids is None):
             raise ToolError("Pass exactly one of job_id (one job) or job_ids (a list of 1-20 job ids).")
         return await wait(ctx, [job_id] if job_id is not None else list(job_ids or []), timeout_seconds)
+
+    # Exactly one of job_id and job_ids: neither, or both, is refused.
+    return {"wait_for_completion": {"oneOf": [{"required": ["job_id"]}, {"required": ["job_ids"]}]}}

@@ -9,12 +9,13 @@ from imagegen.domain.models import JobStatus
 from imagegen.mcp.arguments import JobId
 from imagegen.mcp.context import AppContext, caller_from, tool_errors
 from imagegen.mcp.hints import CANCELS, DELETES
+from imagegen.mcp.input_schemas import SchemaRules
 from imagegen.mcp.presenters import structured
 from imagegen.mcp.schemas import CancelResult, DeleteResult, JobView
 from imagegen.services.history import HistoryService
 
 
-def register(server: MCPServer, app: AppContext, history: HistoryService) -> None:
+def register(server: MCPServer, app: AppContext, history: HistoryService) -> SchemaRules:
     @server.tool(
         title="Cancel job",
         annotations=CANCELS,
@@ -56,3 +57,5 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Non
             else f"Job {outcome.job_id} has no image to delete (already deleted or never completed)."
         )
         return structured(result, text)
+
+    return {}

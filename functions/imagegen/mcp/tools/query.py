@@ -23,12 +23,13 @@ from imagegen.mcp.arguments import (
 )
 from imagegen.mcp.context import AppContext, caller_from, tool_errors
 from imagegen.mcp.hints import READ_ONLY
+from imagegen.mcp.input_schemas import SchemaRules
 from imagegen.mcp.presenters import describe_job, image_blocks, page_info, structured
 from imagegen.mcp.schemas import GenerationList, GenerationView, JobList, JobView, ModelList, UsageResult
 from imagegen.services.history import HistoryService
 
 
-def register(server: MCPServer, app: AppContext, history: HistoryService) -> None:
+def register(server: MCPServer, app: AppContext, history: HistoryService) -> SchemaRules:
     @server.tool(
         title="Get job status",
         annotations=READ_ONLY,
@@ -142,3 +143,5 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Non
         result = UsageResult(**usage.model_dump())
         text = f"{usage.jobs} job(s), {usage.images} image(s), estimated ${usage.estimated_cost_usd:.4f}."
         return structured(result, text)
+
+    return {}
