@@ -16,4 +16,5 @@ FIGURES: dict[str, str] = {
     "load": "benchmarks.load",
     "batch": "benchmarks.batch",
     "aws_isolation": "benchmarks.aws_isolation",
+    "tool_list_size": "benchmarks.tool_list_size",
 }

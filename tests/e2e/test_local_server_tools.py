@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,11 @@ async def test_progress_notifications_reach_a_client_that_asked(tmp_path: Path) 
 
     assert structured(result)["status"] == "completed"
     assert len(updates) >= 2
-    assert [u[0] for u in updates] == sorted(u[0] for u in updates)
+    progress = [update[0] for update in updates]
+    assert all(later > earlier for earlier, later in itertools.pairwise(progress))
+    assert {update[1] for update in updates} == {1}  # one job waited for
+    assert all(0 <= value < 1 for value in progress)  # not finished until the result says so
+    assert all("jobs finished" in (update[2] or "") for update in updates)
 
 
 async def test_wait_timeout_is_a_normal_result_telling_the_model_to_call_again(tmp_path: Path) -> None:

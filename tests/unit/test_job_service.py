@@ -144,9 +144,29 @@ async def test_wait_reports_progress_while_running(core: Core) -> None:
 
     await core.jobs.wait(ALICE, [job.job_id], timeout_seconds=0.7, on_progress=record)
 
+    # Then the heartbeats move forward while nothing finishes, and never claim the job is done
     assert len(reports) >= 2
-    assert all(b.elapsed_seconds > a.elapsed_seconds for a, b in itertools.pairwise(reports))
-    assert job.job_id in reports[0].message
+    assert all(b.progress > a.progress for a, b in itertools.pairwise(reports))
+    assert all(report.total == 1 and report.finished == 0 and report.progress < 1 for report in reports)
+    assert job.job_id in reports[0].message and "0/1 jobs finished" in reports[0].message
+
+
+async def test_progress_counts_finished_jobs_out_of_those_waited_for(core: Core) -> None:
+    jobs = await core.jobs.submit(ALICE, "a fox", count=3)
+    await core.worker.process(jobs[0].job_id)
+    reports: list[WaitProgress] = []
+
+    async def record(progress: WaitProgress) -> None:
+        reports.append(progress)
+        if len(reports) == 1:
+            await core.worker.process(jobs[1].job_id)
+
+    await core.jobs.wait(ALICE, [job.job_id for job in jobs], timeout_seconds=0.5, on_progress=record)
+
+    first, last = reports[0], reports[-1]
+    assert (first.finished, first.total) == (1, 3) and 1 <= first.progress < 2
+    assert (last.finished, last.total) == (2, 3) and 2 <= last.progress < 3
+    assert "2/3 jobs finished" in last.message
 
 
 async def test_wait_for_several_jobs_reports_each(core: Core) -> None:

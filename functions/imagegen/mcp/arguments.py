@@ -22,51 +22,46 @@ def described(description: str, **bounds: Any) -> Any:
 
 
 PROMPT_FIELD = described(
-    "What the image should show. Plain descriptive English works best.",
+    "What the image shows, in plain descriptive English.",
     minLength=1,
     maxLength=catalog.MAX_PROMPT_LENGTH,
 )
-JOB_ID_FIELD = described("The job id returned by generate_image", format="uuid")
+JOB_ID_FIELD = described("Job id from generate_image", format="uuid")
 MODEL_FIELD = described(
-    f"Model to use (default {catalog.DEFAULT_MODEL}). list_models describes each one.",
+    f"Model (default {catalog.DEFAULT_MODEL}); see list_models.",
     enum=catalog.model_keys(),
 )
 COUNT_FIELD = described(
-    f"How many images of this prompt to generate in parallel (1-{MAX_BATCH})", minimum=1, maximum=MAX_BATCH
+    f"Images of this prompt, made in parallel (1-{MAX_BATCH})", minimum=1, maximum=MAX_BATCH
 )
 
 
 def wait_field(max_wait_seconds: float, default_wait_seconds: float) -> Any:
     """The wait budget a client may ask for; its bounds are the server's."""
     return described(
-        f"Seconds to wait at most (server cap {max_wait_seconds:g}, default {default_wait_seconds:g}). "
-        "The call returns earlier as soon as the job finishes.",
+        f"Longest wait in seconds (default {default_wait_seconds:g}); returns as soon as done.",
         minimum=0,
         maximum=max_wait_seconds,
     )
 
 
-Width = Annotated[int | None, described("Image width in pixels, for models that accept it (see list_models)")]
-Height = Annotated[
-    int | None, described("Image height in pixels, for models that accept it (see list_models)")
-]
-Seed = Annotated[int | None, described("Seed for reproducible images, for models that accept it")]
-NegativePrompt = Annotated[str | None, described("What to keep out of the image, for models that accept it")]
-Steps = Annotated[
-    int | None, described("Diffusion steps; more is slower and finer. Bounds depend on the model")
-]
-Guidance = Annotated[float | None, described("How closely to follow the prompt, for models that accept it")]
-Limit = Annotated[int, described("Items per page (1-50)", minimum=1, maximum=MAX_LIST_LIMIT)]
+Width = Annotated[int | None, described("Width in pixels (models that take it)")]
+Height = Annotated[int | None, described("Height in pixels (models that take it)")]
+Seed = Annotated[int | None, described("Seed for repeatable images (models that take it)")]
+NegativePrompt = Annotated[str | None, described("What to keep out (models that take it)")]
+Steps = Annotated[int | None, described("Diffusion steps: more is slower, finer (bounds per model)")]
+Guidance = Annotated[float | None, described("Prompt adherence (models that take it)")]
+Limit = Annotated[int, described("Items per page", minimum=1, maximum=MAX_LIST_LIMIT)]
 Offset = Annotated[int, described("Items to skip (prefer cursor)", minimum=0)]
-Cursor = Annotated[str | None, described("next_cursor from the previous page")]
+Cursor = Annotated[str | None, described("next_cursor of the previous page")]
 ModelFilter = Annotated[str | None, described("Only this model", enum=catalog.model_keys())]
-CreatedAfter = Annotated[str | None, described("Only after this ISO-8601 time", format="date-time")]
-CreatedBefore = Annotated[str | None, described("Only before this ISO-8601 time", format="date-time")]
-PromptContains = Annotated[str | None, described("Only prompts containing this text")]
+CreatedAfter = Annotated[str | None, described("Only after this time", format="date-time")]
+CreatedBefore = Annotated[str | None, described("Only before this time", format="date-time")]
+PromptContains = Annotated[str | None, described("Only prompts containing this")]
 StatusFilter = Annotated[str, described("Status filter", enum=list(STATUS_FILTERS))]
 JobId = Annotated[str, JOB_ID_FIELD]
-Since = Annotated[str | None, described("Start of the period, ISO-8601", format="date-time")]
-Until = Annotated[str | None, described("End of the period, ISO-8601", format="date-time")]
+Since = Annotated[str | None, described("Period start", format="date-time")]
+Until = Annotated[str | None, described("Period end", format="date-time")]
 
 
 def generation_params(

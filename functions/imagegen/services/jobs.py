@@ -55,15 +55,22 @@ class WaitOutcome(BaseModel):
         return [job for job in self.jobs if not job.is_terminal]
 
 
+# While nothing more finishes, progress still creeps up (the spec wants every notification to increase
+# it), by at most this much of one job, so it never claims a job is done before it is.
+HEARTBEAT_SHARE = 0.9
+
+
 class WaitProgress(BaseModel):
-    """A heartbeat while waiting: elapsed time only grows, so clients see monotonic progress."""
+    """Where a wait stands: `progress` counts finished jobs (plus a share of the budget used, so that a
+    heartbeat still moves it forward), `total` the jobs waited for, and the message says which."""
 
     model_config = ConfigDict(frozen=True)
 
+    progress: float
+    total: int
+    finished: int
     elapsed_seconds: float
     budget_seconds: float
-    finished: int
-    total: int
     message: str
 
 
@@ -231,14 +238,16 @@ class JobService:
 
 def _progress(jobs: Sequence[Job], elapsed: float, budget: float) -> WaitProgress:
     finished = sum(job.is_terminal for job in jobs)
+    share = HEARTBEAT_SHARE * min(1.0, elapsed / budget) if budget > 0 else 0.0
     if len(jobs) == 1:
-        message = f"job {jobs[0].job_id} is {jobs[0].status.value} ({elapsed:.1f}s)"
+        message = f"0/1 jobs finished: job {jobs[0].job_id} is {jobs[0].status.value} ({elapsed:.1f}s)"
     else:
         message = f"{finished}/{len(jobs)} jobs finished ({elapsed:.1f}s)"
     return WaitProgress(
+        progress=round(finished + share, 4),
+        total=len(jobs),
+        finished=finished,
         elapsed_seconds=round(elapsed, 2),
         budget_seconds=budget,
-        finished=finished,
-        total=len(jobs),
         message=message,
     )

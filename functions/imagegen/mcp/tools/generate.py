@@ -47,7 +47,7 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
 
     async def wait(ctx: Context, job_ids: list[str], timeout_seconds: float | None) -> CallToolResult:
         async def report(progress: WaitProgress) -> None:
-            await ctx.report_progress(progress.elapsed_seconds, progress.budget_seconds, progress.message)
+            await ctx.report_progress(progress.progress, progress.total, progress.message)
 
         deadline = current_deadline.get()
         with tool_errors():
@@ -66,10 +66,9 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="Generate image",
         annotations=GENERATES,
         description=(
-            "Queue image generation from a text prompt and return at once with the job id (status 'pending'). "
-            "Generation takes a few seconds; call wait_for_completion with the job_id to get the image URL, "
-            "or use generate_image_and_wait to do both in one call. count>1 makes several images of the "
-            "same prompt in parallel and returns job_ids."
+            "Start generating images from a prompt; returns at once with job_id (status pending). Then call "
+            "wait_for_completion for the image URL, or use generate_image_and_wait to do both. count>1 makes "
+            "several images (job_ids)."
         ),
     )
     async def generate_image(
@@ -108,9 +107,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="Generate image and wait",
         annotations=GENERATES,
         description=(
-            "Generate an image from a text prompt and wait for it: returns the image URL when done. If the "
-            "wait budget ends first, returns timed_out=true with the job id; then call wait_for_completion. "
-            "count>1 makes several images of the same prompt in parallel."
+            "Generate images from a prompt and wait: returns image_url when done. If time runs out first it "
+            "returns timed_out=true with the job id (not an error): then call wait_for_completion."
         ),
     )
     async def generate_image_and_wait(
@@ -134,16 +132,15 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="Wait for completion",
         annotations=READ_ONLY,
         description=(
-            "Wait until image jobs finish and return their status and image URLs. Pass job_id for one job "
-            "or job_ids for up to 20. Returns as soon as all are done; if the wait budget ends first it "
-            "returns timed_out=true (not an error): call this tool again with the same ids."
+            "Wait until jobs finish; returns their status and image URLs. Pass job_id or job_ids (up to 20). "
+            "If time runs out first it returns timed_out=true (not an error): call again with the same ids."
         ),
     )
     async def wait_for_completion(
         ctx: Context,
-        job_id: Annotated[str | None, described("One job id (or use job_ids)", format="uuid")] = None,
+        job_id: Annotated[str | None, described("One job id", format="uuid")] = None,
         job_ids: Annotated[
-            list[str] | None, described("Several job ids (1-20)", minItems=1, maxItems=MAX_BATCH)
+            list[str] | None, described("Several job ids", minItems=1, maxItems=MAX_BATCH)
         ] = None,
         timeout_seconds: Annotated[float | None, wait_seconds] = None,
     ) -> Annotated[CallToolResult, WaitResult]:

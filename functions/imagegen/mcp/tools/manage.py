@@ -20,8 +20,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="Cancel job",
         annotations=CANCELS,
         description=(
-            "Cancel an image job. A pending job never runs; a processing job's result is discarded. "
-            "Cancelling a job that already finished changes nothing and says so."
+            "Cancel a job: a pending one never runs, a processing one's image is discarded. A finished job "
+            "stays as it is."
         ),
     )
     async def cancel_job(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, CancelResult]:
@@ -43,8 +43,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="Delete generated image",
         annotations=DELETES,
         description=(
-            "Permanently delete a generated image: the stored file and its history entry. The image URL stops "
-            "working. Deleting an image that is already gone is not an error."
+            "Delete a generated image for good (file and history entry); its URL stops working. Deleting "
+            "twice is not an error."
         ),
     )
     async def delete_generation(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, DeleteResult]:

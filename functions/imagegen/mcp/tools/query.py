@@ -34,9 +34,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="Get job status",
         annotations=READ_ONLY,
         description=(
-            "Get the current status of one image job: pending, processing, completed (with image_url) or "
-            "failed (with error_code and error_message). Does not wait; use wait_for_completion to block "
-            "until the job finishes."
+            "Status of one job now: pending, processing, completed (image_url), failed (error_code, "
+            "error_message) or cancelled. Does not wait (see wait_for_completion)."
         ),
     )
     async def get_job_status(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobView]:
@@ -49,8 +48,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="List generated images",
         annotations=READ_ONLY,
         description=(
-            "List completed images, newest first, with their URLs and prompts. Page with cursor (pass "
-            "next_cursor from the previous page) or offset; filter by model, time and prompt text."
+            "Completed images, newest first, with URLs and prompts. Page with cursor; filter by model, time, "
+            "prompt text."
         ),
     )
     async def list_generations(
@@ -81,8 +80,7 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="List jobs",
         annotations=READ_ONLY,
         description=(
-            "List image jobs of any status, newest first. Filter by status (all, pending, processing, "
-            "completed, failed, cancelled), model, time and prompt text; page with cursor or offset."
+            "Jobs of any status, newest first. Filter by status, model, time, prompt text; page with cursor."
         ),
     )
     async def list_jobs(
@@ -111,8 +109,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="List models",
         annotations=READ_ONLY,
         description=(
-            "List the image models this server offers with their parameters and bounds, typical latency "
-            "and price. Use it to choose `model` and optional parameters for generate_image."
+            "The models on offer, with their parameters and bounds, typical latency and price: use it to "
+            "choose model and parameters."
         ),
     )
     async def list_models() -> Annotated[CallToolResult, ModelList]:
@@ -129,8 +127,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         title="Get usage",
         annotations=READ_ONLY,
         description=(
-            "Sum your jobs, images and estimated Workers AI cost over a period (ISO-8601 since/until; "
-            "both optional). Costs are the catalog's list-price estimates, not an invoice."
+            "Your jobs, images and estimated cost (list price, not an invoice) over a period; since and until "
+            "are optional."
         ),
     )
     async def get_usage(
