@@ -11,6 +11,7 @@ Values given with `-c` arrive as strings, so lists are also accepted as comma-se
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from imagegen.domain.limits import LimitsConfig
 from imagegen.runtime import deployment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +92,11 @@ class DeployConfig(BaseModel):
         le=MAX_CALLS_IN_FLIGHT // MIN_POLLER_CONCURRENCY,
         description="Jobs per worker invocation, processed concurrently (1-6).",
     )
+    client_limits: str | None = Field(
+        default=None,
+        description='Fair-use limits per key as JSON, e.g. {"*": {"jobs_in_flight": 20, "images_per_day": '
+        '1000, "daily_spend_usd": 2.0}}. Unset: those defaults for every key.',
+    )
     log_retention_days: int = 30
     alarm_email: str | None = Field(default=None, description="Receives alarm e-mails through SNS.")
     api_rate_limit: int = Field(default=20, ge=1, le=10_000, description="Steady requests per second.")
@@ -126,6 +133,21 @@ class DeployConfig(BaseModel):
         if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
             raise ValueError(f"{url!r} must be an https URL such as https://images.example.com")
         return url.rstrip("/")
+
+    @field_validator("client_limits", mode="before")
+    @classmethod
+    def _limits_as_json(cls, value: object) -> object:
+        # cdk.json may hold the object itself; -c passes the JSON text.
+        if isinstance(value, dict):
+            return json.dumps(value)
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("client_limits")
+    @classmethod
+    def _check_limits(cls, value: str | None) -> str | None:
+        if value is not None:
+            LimitsConfig.parse(value)  # raises with a message naming the expected shape
+        return value
 
     @field_validator("custom_domain", "alarm_email", "custom_domain_certificate_arn", mode="before")
     @classmethod

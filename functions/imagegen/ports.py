@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from imagegen.domain.limits import ClientLimits, DayUsage
 from imagegen.domain.models import Generation, GenerationParams, ImageRef, Job, JobStatus
 
 # ---------------------------------------------------------------- queries and pages
@@ -52,11 +53,16 @@ class Page(BaseModel, Generic[T]):
 
 @runtime_checkable
 class JobStore(Protocol):
-    async def create_jobs(self, jobs: Sequence[Job]) -> None:
+    async def create_jobs(self, jobs: Sequence[Job], limits: ClientLimits | None = None) -> None:
         """Insert new jobs atomically (all or none): at most MAX_BATCH (20), what one generate call makes.
 
-        A job id that exists already raises StorageError and inserts nothing.
+        With `limits` (the jobs' one owner's), the check against what that owner has in flight and has
+        started on the jobs' UTC day is part of the same atomic step: LimitExceeded inserts nothing, and
+        two calls can never both take the last slot. A job id that exists already raises StorageError.
         """
+
+    async def day_usage(self, owner: str, day: date) -> DayUsage:
+        """What `owner` has in flight now, and the jobs and estimated cost it started on `day` (UTC)."""
 
     async def get_job(self, job_id: str) -> Job | None: ...
 

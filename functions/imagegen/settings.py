@@ -35,6 +35,11 @@ class ServiceSettings(BaseSettings):
         description="Longest a wait tool blocks. Keep it below the client's tool timeout (60 s by default).",
     )
     progress_interval_seconds: float = Field(default=5.0, gt=0)
+    client_limits: str | None = Field(
+        default=None,
+        description='Fair-use limits per key as JSON: {"*": {"jobs_in_flight": 20, "images_per_day": 1000, '
+        '"daily_spend_usd": 2.0}, "alice": {...}}; null for no limit. Unset: those defaults for every key.',
+    )
     job_lease_seconds: float = Field(default=300.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=20)
     preview_latency_seconds: float = Field(default=0.3, ge=0)

@@ -126,6 +126,7 @@ class McpApi(Construct):
                 public_url=self.base_url,
                 domain_names=hosts,
                 allowed_origins=list(config.allowed_origins),
+                client_limits=config.client_limits,
             ),
             log_retention=log_retention,
             tracing=tracing,

@@ -92,7 +92,7 @@ def default_synth(synthesize: Synthesizer) -> Synth:
 
 @pytest.fixture(scope="module")
 def full_synth(synthesize: Synthesizer) -> Synth:
-    """Every optional feature on: alarm e-mail, browser origins, custom domain."""
+    """Every optional feature on: alarm e-mail, browser origins, custom domain, client limits."""
     return synthesize(
         stage="prod",
         cloudflare_account_id="0123456789abcdef0123456789abcdef",
@@ -105,4 +105,5 @@ def full_synth(synthesize: Synthesizer) -> Synth:
         worker_reserved_concurrency="2",
         log_retention_days="90",
         retain_data="false",
+        client_limits='{"*": {"jobs_in_flight": 5}, "ci": {"images_per_day": null}}',
     )

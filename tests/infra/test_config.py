@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,9 @@ def test_given_a_misspelled_key_then_the_error_suggests_the_right_one() -> None:
         ("worker_reserved_concurrency", "1", "0 (no reservation) or at least 2"),
         ("worker_reserved_concurrency", "13", "less than or equal to 6"),
         ("api_rate_limit", "0", "greater than or equal to 1"),
+        ("client_limits", '{"*": {"jobs_in_flight": 0}}', "CLIENT_LIMITS must be a JSON object"),
+        ("client_limits", '{"*": {"images_a_day": 5}}', "images_a_day"),
+        ("client_limits", "[1, 2]", "not an object"),
     ],
 )
 def test_given_an_invalid_value_then_the_error_names_the_key_and_the_rule(
@@ -92,6 +96,13 @@ def test_given_an_invalid_value_then_the_error_names_the_key_and_the_rule(
     assert text.startswith("invalid CDK context")
     assert key in text
     assert message in text
+
+
+def test_given_client_limits_as_an_object_in_cdk_json_then_they_are_kept_as_json_text() -> None:
+    config = load_config({"client_limits": {"*": {"jobs_in_flight": 3}}})
+
+    assert config.client_limits is not None
+    assert json.loads(config.client_limits) == {"*": {"jobs_in_flight": 3}}
 
 
 def test_given_a_custom_domain_without_certificate_then_the_pairing_is_explained() -> None:

@@ -395,6 +395,21 @@ def test_given_allowed_origins_then_cors_and_the_function_use_exactly_those(full
     assert variables[schema.ENV_ALLOWED_ORIGINS] == ",".join(origins)
 
 
+def test_given_no_client_limits_then_the_api_uses_its_built_in_defaults(default_synth: Synth) -> None:
+    assert schema.ENV_CLIENT_LIMITS not in _api_function(default_synth)["Environment"]["Variables"]
+
+
+def test_given_client_limits_then_only_the_api_function_reads_them(full_synth: Synth) -> None:
+    api_variables = _api_function(full_synth)["Environment"]["Variables"]
+    worker_variables = _worker_function(full_synth)["Environment"]["Variables"]
+
+    assert json.loads(api_variables[schema.ENV_CLIENT_LIMITS]) == {
+        "*": {"jobs_in_flight": 5},
+        "ci": {"images_per_day": None},
+    }
+    assert schema.ENV_CLIENT_LIMITS not in worker_variables
+
+
 def test_given_a_custom_domain_then_it_is_mapped_allowed_and_used_for_the_mcp_url(full_synth: Synth) -> None:
     domains = list(full_synth.resources("AWS::ApiGatewayV2::DomainName").values())
     mappings = full_synth.resources("AWS::ApiGatewayV2::ApiMapping")

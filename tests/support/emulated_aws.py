@@ -24,6 +24,7 @@ from imagegen.emulator.stack import EmulatedStack, StackConfig, StackNames
 from tests.support.servers import free_port, serve_in_thread
 
 TOKEN = "aws-path-token-0123456789abcdef"
+NO_LIMITS_JSON = json.dumps({"*": {"jobs_in_flight": None, "images_per_day": None, "daily_spend_usd": None}})
 OTHER_TOKEN = "aws-path-other-0123456789abcdef"
 
 
@@ -91,7 +92,12 @@ def emulated_aws(
         return
     port = free_port()
     logs = FunctionLogs()
-    extra = {"PREVIEW_LATENCY_SECONDS": "0.05", **overrides.pop("extra_environment", {})}
+    extra = {
+        "PREVIEW_LATENCY_SECONDS": "0.05",
+        # No limits unless a test is about them: the session-wide stack would run into a day's quota.
+        "CLIENT_LIMITS": NO_LIMITS_JSON,
+        **overrides.pop("extra_environment", {}),
+    }
     config = StackConfig(
         endpoint_url=endpoint_url,
         domain_names=[f"127.0.0.1:{port}", f"localhost:{port}", *(extra_domain_names or [])],

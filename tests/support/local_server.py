@@ -14,6 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 
 from imagegen.adapters.preview_provider import PreviewProvider
+from imagegen.domain.limits import EVERYONE, UNLIMITED, LimitsConfig
 from imagegen.ports import ImageProvider
 from imagegen.runtime.local import LocalRuntime
 from imagegen.settings import LocalSettings
@@ -21,6 +22,7 @@ from imagegen.web.auth import KeyRing
 from tests.support.servers import free_port, serve_in_thread
 
 TOKEN = "test-token-0123456789abcdef"
+NO_LIMITS = LimitsConfig(by_owner={EVERYONE: UNLIMITED})
 
 
 @dataclass
@@ -70,6 +72,7 @@ def local_server(
         **overrides,
     )
     runtime = LocalRuntime(settings, provider or PreviewProvider(latency_seconds=0.05))
-    app = runtime.web_app(keyring or KeyRing.from_settings(TOKEN, None))
+    # No limits unless a test is about them: session-wide servers would otherwise run into a day's quota.
+    app = runtime.web_app(keyring or KeyRing.from_settings(TOKEN, None, limits=NO_LIMITS))
     with serve_in_thread(wrap_app(app) if wrap_app else app, port) as url:
         yield LocalServer(url=url, token=TOKEN, runtime=runtime, settings=settings)

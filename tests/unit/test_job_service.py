@@ -251,7 +251,7 @@ async def test_a_thumbnail_that_cannot_be_read_is_left_out_not_an_error(core: Co
 
     core.images.get = broken_get  # type: ignore[method-assign]
 
-    assert await HistoryService(core.store, core.images).thumbnail(done) is None
+    assert await HistoryService(core.store, core.images, core.clock).thumbnail(done) is None
 
 
 async def test_jobs_that_cannot_be_queued_are_failed_and_the_caller_told(core: Core) -> None:

@@ -10,12 +10,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
 from imagegen.domain.errors import StorageError
+from imagegen.domain.limits import ClientLimits, DayUsage, check, day_start, next_reset, utc_day
 from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.ports import JobQuery, Page
 
@@ -46,6 +47,14 @@ CREATE INDEX IF NOT EXISTS generations_by_owner ON generations (owner, sort_key)
 """
 
 _NON_TERMINAL = (JobStatus.PENDING.value, JobStatus.PROCESSING.value)
+
+
+def _one_owner(jobs: Sequence[Job]) -> str:
+    owners = {job.owner for job in jobs}
+    if len(owners) != 1:
+        raise ValueError("limits apply to the jobs of one owner at a time")
+    return owners.pop()
+
 
 RecordT = TypeVar("RecordT", Job, Generation)
 
@@ -78,14 +87,34 @@ class SqliteJobStore:
 
     # ------------------------------------------------------------ writes
 
-    async def create_jobs(self, jobs: Sequence[Job]) -> None:
+    async def create_jobs(self, jobs: Sequence[Job], limits: ClientLimits | None = None) -> None:
         try:
-            self._insert_jobs(jobs)
+            self._insert_jobs(jobs, limits)
         except sqlite3.IntegrityError as exc:
             raise StorageError(f"could not create jobs: {exc}") from exc
 
-    def _insert_jobs(self, jobs: Sequence[Job]) -> None:
+    async def day_usage(self, owner: str, day: date) -> DayUsage:
+        with self._lock:
+            return self._day_usage(self._db, owner, day)
+
+    def _day_usage(self, db: sqlite3.Connection, owner: str, day: date) -> DayUsage:
+        (in_flight,) = db.execute(
+            "SELECT COUNT(*) FROM jobs WHERE owner = ? AND status IN (?, ?)", (owner, *_NON_TERMINAL)
+        ).fetchone()
+        start, end = format_time(day_start(day)), format_time(next_reset(day))
+        jobs_today, spend = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(json_extract(body, '$.estimated_cost_usd')), 0) FROM jobs "
+            "WHERE owner = ? AND sort_key >= ? AND sort_key < ?",
+            (owner, start, end),
+        ).fetchone()
+        return DayUsage(day=day, in_flight=in_flight, jobs_today=jobs_today, spend_today_usd=float(spend))
+
+    def _insert_jobs(self, jobs: Sequence[Job], limits: ClientLimits | None) -> None:
         with self._transaction() as db:
+            if limits is not None and jobs:
+                owner, day = _one_owner(jobs), utc_day(jobs[0].created_at)
+                usage = self._day_usage(db, owner, day)
+                check(limits, usage, len(jobs), sum(job.estimated_cost_usd or 0.0 for job in jobs))
             db.executemany(
                 "INSERT INTO jobs (job_id, owner, status, model, prompt, created_at, sort_key, body) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
+from imagegen.domain.limits import LimitsConfig
 from imagegen.settings import LocalSettings
 from imagegen.web.auth import KeyRing, generate_token
 from imagegen.web.client_config import client_configs
@@ -48,7 +49,8 @@ def named_tokens(settings: LocalSettings) -> str | None:
 
 def local_keyring(settings: LocalSettings, token: str | None) -> KeyRing:
     try:
-        return KeyRing.from_settings(token, named_tokens(settings), settings.admin_client)
+        limits = LimitsConfig.parse(settings.client_limits)
+        return KeyRing.from_settings(token, named_tokens(settings), settings.admin_client, limits)
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc

@@ -212,8 +212,10 @@ def _require_emulator(moto: bool) -> None:
 def _start_moto() -> tuple[ThreadedMotoServer, str]:
     from moto.server import ThreadedMotoServer
 
+    from imagegen.emulator.moto_dynamodb import serialize_moto_dynamodb
     from imagegen.emulator.stack import EMULATOR_CREDENTIALS
 
+    serialize_moto_dynamodb()
     for name, value in EMULATOR_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from imagegen.domain.limits import ClientLimits
+
 DEFAULT_OWNER = "default"
 
 
@@ -12,6 +14,7 @@ class Caller(BaseModel):
 
     owner: str = DEFAULT_OWNER
     is_admin: bool = False
+    limits: ClientLimits = ClientLimits()
 
     def can_see(self, owner: str) -> bool:
         return self.is_admin or owner == self.owner

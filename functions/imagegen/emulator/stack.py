@@ -36,7 +36,13 @@ logger = logging.getLogger(__name__)
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 # Settings of the local machine that reach the functions as they would through the stack's configuration.
 PASSTHROUGH_PREFIXES = ("WORKERS_AI_", "AI_GATEWAY_")
-PASSTHROUGH_NAMES = ("PREVIEW_LATENCY_SECONDS", "LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_DEV")
+PASSTHROUGH_NAMES = (
+    "PREVIEW_LATENCY_SECONDS",
+    "LOG_LEVEL",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_DEV",
+    "CLIENT_LIMITS",
+)
 
 
 @dataclass(frozen=True)

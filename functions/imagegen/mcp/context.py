@@ -42,7 +42,7 @@ class AppContext:
     inline_thumbnails: bool = True
 
     def history_service(self) -> HistoryService:
-        return self.history or HistoryService(self.jobs.store, self.images)
+        return self.history or HistoryService(self.jobs.store, self.images, self.jobs.clock)
 
 
 def caller_from(ctx: Context[Any, Any]) -> Caller:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from imagegen.domain.catalog import ModelSummary
 from imagegen.domain.models import Generation, Job
+from imagegen.services.history import Today
 
 
 class JobView(BaseModel):
@@ -168,3 +169,6 @@ class UsageResult(BaseModel):
     by_model: dict[str, int]
     estimated_cost_usd: float = Field(description="Sum of the catalog's price estimates for completed jobs")
     truncated: bool = Field(description="True when the period held more jobs than one call sums (10,000)")
+    today: Today = Field(
+        description="Your fair-use limits now: jobs in flight, images and estimated spend today (UTC)"
+    )

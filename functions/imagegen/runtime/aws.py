@@ -24,6 +24,7 @@ from imagegen.adapters.preview_provider import PREVIEW_PROVIDER_NAME
 from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import PollingWatcher
 from imagegen.adapters.workers_ai.settings import WorkersAISettings
+from imagegen.domain.limits import LimitsConfig
 from imagegen.domain.models import ImageRef
 from imagegen.mcp.context import AppContext
 from imagegen.observability import current_correlation_id
@@ -76,6 +77,7 @@ class AwsRuntime:
         self.queue = SqsJobQueue(settings.queue_url, self.sqs, correlation=current_correlation_id)
         self.watcher = PollingWatcher(settings.poll_interval_seconds)
         self.jobs = build_job_service(settings, self.store, self.queue, self.watcher, self.clock)
+        self.limits = LimitsConfig.parse(settings.client_limits)
         self._lock = threading.Lock()
         self._keyring: _Credentialed[KeyRing] | None = None
         self._images: _Credentialed[R2ImageStore] | None = None
@@ -100,7 +102,7 @@ class AwsRuntime:
         fingerprint = secrets.fingerprint("auth_token", "auth_tokens", "admin_client")
         with self._lock:
             if self._keyring is None or self._keyring.fingerprint != fingerprint:
-                self._keyring = _Credentialed(fingerprint, keyring_from_secrets(secrets))
+                self._keyring = _Credentialed(fingerprint, keyring_from_secrets(secrets, self.limits))
             return self._keyring.value
 
     def images(self) -> R2ImageStore:

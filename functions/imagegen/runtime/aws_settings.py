@@ -18,6 +18,7 @@ from pydantic_settings import SettingsConfigDict
 
 from imagegen.adapters.aws import schema
 from imagegen.domain.caller import DEFAULT_OWNER
+from imagegen.domain.limits import LimitsConfig
 from imagegen.runtime import deployment
 from imagegen.settings import CsvList, ServiceSettings
 from imagegen.web.auth import KeyRing, parse_token_map
@@ -113,7 +114,7 @@ def load_secrets(settings: AwsSettings) -> AwsSecrets:
     return AwsSecrets.model_validate({key: value for key, value in raw.items() if value not in (None, "")})
 
 
-def keyring_from_secrets(secrets: AwsSecrets) -> KeyRing:
+def keyring_from_secrets(secrets: AwsSecrets, limits: LimitsConfig | None = None) -> KeyRing:
     tokens: dict[str, str] = {}
     if secrets.auth_token is not None:
         tokens[DEFAULT_OWNER] = secrets.auth_token.get_secret_value()
@@ -121,4 +122,4 @@ def keyring_from_secrets(secrets: AwsSecrets) -> KeyRing:
         tokens.update(parse_token_map(secrets.auth_tokens.get_secret_value()))
     if not tokens:
         raise ValueError(f"the secret holds no {schema.SECRET_AUTH_TOKEN} or {schema.SECRET_AUTH_TOKENS}")
-    return KeyRing.from_tokens(tokens, secrets.admin_client)
+    return KeyRing.from_tokens(tokens, secrets.admin_client, limits)

@@ -133,13 +133,20 @@ def shared_environment(
 
 
 def api_environment(
-    shared: Mapping[str, str], *, public_url: str, domain_names: list[str], allowed_origins: list[str]
+    shared: Mapping[str, str],
+    *,
+    public_url: str,
+    domain_names: list[str],
+    allowed_origins: list[str],
+    client_limits: str | None = None,
 ) -> dict[str, str]:
     environment = {
         **shared,
         schema.ENV_PUBLIC_URL: public_url,
         schema.ENV_ALLOWED_HOSTS: ",".join(domain_names),
     }
+    if client_limits:
+        environment[schema.ENV_CLIENT_LIMITS] = client_limits
     if allowed_origins:
         environment[schema.ENV_ALLOWED_ORIGINS] = ",".join(allowed_origins)
     return environment

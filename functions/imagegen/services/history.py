@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from imagegen.domain.caller import Caller
 from imagegen.domain.errors import InvalidRequest, JobNotFound
+from imagegen.domain.limits import next_reset, utc_day
 from imagegen.domain.models import Job, JobStatus
 from imagegen.domain.validation import validate_job_id, validate_time_window
 from imagegen.imaging import make_thumbnail
-from imagegen.ports import ImageStore, JobQuery, JobStore
+from imagegen.ports import Clock, ImageStore, JobQuery, JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,28 @@ class DeleteOutcome(BaseModel):
     image_key: str | None = None
 
 
+class LimitStanding(BaseModel):
+    """One limit: what is allowed (None: no limit), what is used, and what is left."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: float | None
+    used: float
+    remaining: float | None
+
+
+class Today(BaseModel):
+    """The caller's limits and where it stands against them now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    resets_at: datetime
+    jobs_in_flight: LimitStanding
+    images_today: LimitStanding
+    spend_today_usd: LimitStanding
+
+
 class Usage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -41,12 +64,30 @@ class Usage(BaseModel):
     images: int
     estimated_cost_usd: float
     truncated: bool
+    today: Today
+
+
+def _standing(limit: float | None, used: float) -> LimitStanding:
+    return LimitStanding(limit=limit, used=used, remaining=None if limit is None else max(0.0, limit - used))
 
 
 class HistoryService:
-    def __init__(self, store: JobStore, images: ImageStore) -> None:
+    def __init__(self, store: JobStore, images: ImageStore, clock: Clock) -> None:
         self._store = store
         self._images = images
+        self._clock = clock
+
+    async def today(self, caller: Caller) -> Today:
+        day = utc_day(self._clock.now())
+        usage = await self._store.day_usage(caller.owner, day)
+        limits = caller.limits
+        return Today(
+            day=day,
+            resets_at=next_reset(day),
+            jobs_in_flight=_standing(limits.jobs_in_flight, usage.in_flight),
+            images_today=_standing(limits.images_per_day, usage.jobs_today),
+            spend_today_usd=_standing(limits.daily_spend_usd, round(usage.spend_today_usd, 6)),
+        )
 
     async def read_image(self, caller: Caller, job_id: str) -> tuple[bytes, str]:
         job_id = validate_job_id(job_id)
@@ -122,4 +163,5 @@ class HistoryService:
             images=by_status[JobStatus.COMPLETED.value],
             estimated_cost_usd=round(cost, 6),
             truncated=cursor is not None,
+            today=await self.today(caller),
         )

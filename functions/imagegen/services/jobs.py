@@ -103,6 +103,10 @@ class JobService:
     def store(self) -> JobStore:
         return self._store
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     # ------------------------------------------------------------ submit
 
     async def submit(
@@ -133,7 +137,7 @@ class JobService:
             )
             for _ in range(count)
         ]
-        await self._store.create_jobs(jobs)
+        await self._store.create_jobs(jobs, caller.limits)
         try:
             await self._queue.enqueue([job.job_id for job in jobs])
         except StorageError as exc:

@@ -11,13 +11,14 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.domain.caller import DEFAULT_OWNER, Caller
+from imagegen.domain.limits import ClientLimits, LimitsConfig
 from imagegen.mcp.context import current_caller
 from imagegen.web.responses import send_json
 
@@ -37,6 +38,7 @@ class ApiKey:
     owner: str
     digest: bytes
     is_admin: bool = False
+    limits: ClientLimits = field(default_factory=ClientLimits)
 
 
 class KeyRing:
@@ -49,21 +51,29 @@ class KeyRing:
             raise ValueError("API key names must be unique")
 
     @classmethod
-    def from_tokens(cls, tokens: Mapping[str, str], admin: str | None = None) -> KeyRing:
-        """`tokens` maps a client name to its token; `admin` names the key that sees every client's jobs."""
+    def from_tokens(
+        cls, tokens: Mapping[str, str], admin: str | None = None, limits: LimitsConfig | None = None
+    ) -> KeyRing:
+        """`tokens` maps a client name to its token; `admin` names the key that sees every client's jobs;
+        `limits` gives each key its fair-use limits (the defaults where it says nothing)."""
         if admin is not None and admin not in tokens:
             raise ValueError(f"admin key {admin!r} is not one of the configured keys")
         for name, token in tokens.items():
             if len(token) < 16:
                 raise ValueError(f"the token for {name!r} is too short: use at least 16 characters")
+        config = limits or LimitsConfig()
         return cls(
-            ApiKey(owner=name, digest=_digest(token), is_admin=name == admin)
+            ApiKey(owner=name, digest=_digest(token), is_admin=name == admin, limits=config.for_owner(name))
             for name, token in tokens.items()
         )
 
     @classmethod
     def from_settings(
-        cls, auth_token: str | None, auth_tokens: str | None, admin: str | None = None
+        cls,
+        auth_token: str | None,
+        auth_tokens: str | None,
+        admin: str | None = None,
+        limits: LimitsConfig | None = None,
     ) -> KeyRing:
         """One AUTH_TOKEN (owner 'default'), and/or AUTH_TOKENS as 'name:token,...' or a JSON object."""
         tokens: dict[str, str] = {}
@@ -71,7 +81,7 @@ class KeyRing:
             tokens[DEFAULT_OWNER] = auth_token
         if auth_tokens:
             tokens.update(parse_token_map(auth_tokens))
-        return cls.from_tokens(tokens, admin)
+        return cls.from_tokens(tokens, admin, limits)
 
     def authenticate(self, token: str) -> Caller | None:
         digest = _digest(token)
@@ -79,7 +89,7 @@ class KeyRing:
         for key in self._keys:  # no early exit: the time taken does not depend on which key matched
             if hmac.compare_digest(key.digest, digest):
                 match = key
-        return Caller(owner=match.owner, is_admin=match.is_admin) if match else None
+        return Caller(owner=match.owner, is_admin=match.is_admin, limits=match.limits) if match else None
 
 
 def parse_token_map(raw: str) -> dict[str, str]:

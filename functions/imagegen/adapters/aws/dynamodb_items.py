@@ -8,6 +8,7 @@ they never appear in a list.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from imagegen.adapters.aws import schema
@@ -21,6 +22,15 @@ COUNTS_OWNER_PREFIX = "#counts#owner#"
 COUNT_JOBS = "n_jobs"
 COUNT_GENERATIONS = "n_generations"
 OWNERS = "owners"
+# Pending + processing jobs of an owner, kept beside the per-status counters: a limit is checked with a
+# condition on one attribute (conditions cannot add two).
+COUNT_IN_FLIGHT = "n_in_flight"
+# One item per owner and UTC day: jobs accepted that day and their estimated cost in micro-dollars.
+USAGE_PREFIX = "#usage#owner#"
+DAY_JOBS = "day_jobs"
+DAY_SPEND_MICROS = "day_spend_micros"
+# Day items are kept a while after their day (for usage reports), then DynamoDB's TTL removes them.
+USAGE_RETENTION_DAYS = 8
 
 Item = dict[str, Any]
 
@@ -31,6 +41,18 @@ def status_count(status: JobStatus) -> str:
 
 def owner_counts_key(owner: str) -> str:
     return f"{COUNTS_OWNER_PREFIX}{owner}"
+
+
+def usage_key(owner: str, day: date) -> str:
+    return f"{USAGE_PREFIX}{owner}#{day.isoformat()}"
+
+
+def in_flight(status: JobStatus) -> int:
+    return 0 if status.is_terminal else 1
+
+
+def micros(usd: float) -> int:
+    return round(usd * 1_000_000)
 
 
 def owner_status_key(owner: str, status: JobStatus) -> str:

@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,23 +29,31 @@ from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_errors import cancellation_codes, describe, error_code, translate_errors
 from imagegen.adapters.aws.dynamodb_items import (
     COUNT_GENERATIONS,
+    COUNT_IN_FLIGHT,
     COUNT_JOBS,
     COUNTS_ALL_KEY,
+    DAY_JOBS,
+    DAY_SPEND_MICROS,
     KIND_GENERATION,
     KIND_JOB,
     OWNERS,
+    USAGE_RETENTION_DAYS,
     Item,
     generation_item,
+    in_flight,
     job_from,
     job_item,
+    micros,
     owner_counts_key,
     owner_status_key,
     status_count,
     status_fields,
+    usage_key,
 )
 from imagegen.adapters.aws.dynamodb_query import QueryPlan
 from imagegen.domain.cursor import encode_cursor
 from imagegen.domain.errors import StorageError
+from imagegen.domain.limits import ClientLimits, DayUsage, check, day_start, utc_day
 from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.ports import JobQuery, Page
 
@@ -126,7 +134,7 @@ class DynamoDBJobStore:
 
     # ------------------------------------------------------------ writes
 
-    async def create_jobs(self, jobs: Sequence[Job]) -> None:
+    async def create_jobs(self, jobs: Sequence[Job], limits: ClientLimits | None = None) -> None:
         if not jobs:
             return
         items: list[TransactWriteItemTypeDef] = [
@@ -146,12 +154,71 @@ class DynamoDBJobStore:
                 counts = deltas.setdefault(scope, {})
                 counts[COUNT_JOBS] = counts.get(COUNT_JOBS, 0) + 1
                 counts[status_count(job.status)] = counts.get(status_count(job.status), 0) + 1
+                counts[COUNT_IN_FLIGHT] = counts.get(COUNT_IN_FLIGHT, 0) + in_flight(job.status)
         owners = sorted({job.owner for job in jobs})
-        items.extend(self._counter_updates(deltas, new_owners=owners))
+        guards: dict[str, Mapping[str, int]] = {}
+        if limits is not None:
+            owner = _one_owner(jobs)
+            # A batch larger than a limit can never pass; refuse it before writing anything.
+            check(limits, DayUsage(day=utc_day(jobs[0].created_at)), len(jobs), _cost(jobs))
+            if limits.jobs_in_flight is not None:
+                guards[owner] = {COUNT_IN_FLIGHT: limits.jobs_in_flight - len(jobs)}
+        by_day: dict[tuple[str, date], list[Job]] = {}
+        for job in jobs:
+            by_day.setdefault((job.owner, utc_day(job.created_at)), []).append(job)
+        for (owner, day), group in by_day.items():
+            items.append(self._day_usage_update(owner, day, len(group), _cost(group), limits))
+        items.extend(self._counter_updates(deltas, new_owners=owners, guards=guards))
         try:
             await self._transact(items)
-        except _ConditionFailed:
+        except _ConditionFailed as exc:
+            if limits is not None and exc.failed - set(range(len(jobs))):
+                # A limit's condition failed, not a job id's: say which limit, with today's numbers.
+                owner, day = _one_owner(jobs), utc_day(jobs[0].created_at)
+                usage = await self.day_usage(owner, day)
+                check(limits, usage, len(jobs), _cost(jobs))
+                raise StorageError("a limit changed while these jobs were being created; try again") from None
             raise StorageError("a job with one of these ids already exists") from None
+
+    def _day_usage_update(
+        self, owner: str, day: date, jobs: int, cost_usd: float, limits: ClientLimits | None
+    ) -> TransactWriteItemTypeDef:
+        conditions = []
+        values: dict[str, Any] = {
+            ":jobs": {"N": str(jobs)},
+            ":spend": {"N": str(micros(cost_usd))},
+            ":expires": {"N": str(int(day_start(day).timestamp()) + USAGE_RETENTION_DAYS * 86400)},
+        }
+        if limits is not None and limits.images_per_day is not None:
+            conditions.append("(attribute_not_exists(#jobs) OR #jobs <= :max_jobs)")
+            values[":max_jobs"] = {"N": str(limits.images_per_day - jobs)}
+        if limits is not None and limits.daily_spend_usd is not None:
+            conditions.append("(attribute_not_exists(#spend) OR #spend <= :max_spend)")
+            values[":max_spend"] = {"N": str(micros(limits.daily_spend_usd) - micros(cost_usd))}
+        update: dict[str, Any] = {
+            "TableName": self._jobs,
+            "Key": {schema.PARTITION_KEY: {"S": usage_key(owner, day)}},
+            "UpdateExpression": "ADD #jobs :jobs, #spend :spend SET #expires = :expires",
+            "ExpressionAttributeNames": {
+                "#jobs": DAY_JOBS,
+                "#spend": DAY_SPEND_MICROS,
+                "#expires": schema.TTL_ATTRIBUTE,
+            },
+            "ExpressionAttributeValues": values,
+        }
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
+        return {"Update": update}  # type: ignore[typeddict-item]
+
+    async def day_usage(self, owner: str, day: date) -> DayUsage:
+        counters = await self._get_item(self._jobs, owner_counts_key(owner)) or {}
+        today = await self._get_item(self._jobs, usage_key(owner, day)) or {}
+        return DayUsage(
+            day=day,
+            in_flight=max(0, _number(counters, COUNT_IN_FLIGHT)),
+            jobs_today=_number(today, DAY_JOBS),
+            spend_today_usd=_number(today, DAY_SPEND_MICROS) / 1_000_000,
+        )
 
     async def get_job(self, job_id: str) -> Job | None:
         item = await self._get_item(self._jobs, job_id)
@@ -276,7 +343,11 @@ class DynamoDBJobStore:
         deltas: dict[str | None, dict[str, int]] = {}
         if before.status is not after.status:
             for scope in (after.owner, None):
-                deltas[scope] = {status_count(before.status): -1, status_count(after.status): 1}
+                deltas[scope] = {
+                    status_count(before.status): -1,
+                    status_count(after.status): 1,
+                    COUNT_IN_FLIGHT: in_flight(after.status) - in_flight(before.status),
+                }
         if generation is not None:
             items.append(
                 {
@@ -294,9 +365,15 @@ class DynamoDBJobStore:
         await self._transact(items)
 
     def _counter_updates(
-        self, deltas: Mapping[str | None, Mapping[str, int]], new_owners: Sequence[str] = ()
+        self,
+        deltas: Mapping[str | None, Mapping[str, int]],
+        new_owners: Sequence[str] = (),
+        guards: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Iterator[TransactWriteItemTypeDef]:
-        """One Update per counter item (a transaction may touch an item once); None is 'everyone'."""
+        """One Update per counter item (a transaction may touch an item once); None is 'everyone'.
+
+        `guards` holds, per owner, counters that must not exceed a value before the update (a limit).
+        """
         for scope, counts in deltas.items():
             changes = {name: delta for name, delta in counts.items() if delta}
             names = {f"#c{index}": name for index, name in enumerate(changes)}
@@ -311,19 +388,23 @@ class DynamoDBJobStore:
                 clauses.append("#owners :owners")
             if not clauses:
                 continue
-            yield {
-                "Update": {
-                    "TableName": self._jobs,
-                    "Key": {
-                        schema.PARTITION_KEY: {
-                            "S": COUNTS_ALL_KEY if scope is None else owner_counts_key(scope)
-                        }
-                    },
-                    "UpdateExpression": "ADD " + ", ".join(clauses),
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
+            update: dict[str, Any] = {
+                "TableName": self._jobs,
+                "Key": {
+                    schema.PARTITION_KEY: {"S": COUNTS_ALL_KEY if scope is None else owner_counts_key(scope)}
+                },
+                "UpdateExpression": "ADD " + ", ".join(clauses),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
+            conditions = []
+            for index, (counter, ceiling) in enumerate(((guards or {}).get(scope or "") or {}).items()):
+                names[f"#g{index}"] = counter
+                values[f":g{index}"] = {"N": str(ceiling)}
+                conditions.append(f"(attribute_not_exists(#g{index}) OR #g{index} <= :g{index})")
+            if conditions:
+                update["ConditionExpression"] = " AND ".join(conditions)
+            yield {"Update": update}  # type: ignore[typeddict-item]
 
     # ------------------------------------------------------------ reads
 
@@ -433,3 +514,19 @@ class DynamoDBJobStore:
             if not start:
                 return total
         return None
+
+
+def _one_owner(jobs: Sequence[Job]) -> str:
+    owners = {job.owner for job in jobs}
+    if len(owners) != 1:
+        raise ValueError("limits apply to the jobs of one owner at a time")
+    return owners.pop()
+
+
+def _number(item: Mapping[str, Any], attribute: str) -> int:
+    value = item.get(attribute, {}).get("N")
+    return int(value) if value is not None else 0
+
+
+def _cost(jobs: Sequence[Job]) -> float:
+    return sum(job.estimated_cost_usd or 0.0 for job in jobs)

@@ -46,6 +46,7 @@ ENV_ALLOWED_HOSTS: Final = "ALLOWED_HOSTS"  # comma-separated custom domains; th
 ENV_PUBLIC_URL: Final = "API_PUBLIC_URL"  # the API's public base URL (custom domain or execute-api)
 ENV_ALLOWED_ORIGINS: Final = "ALLOWED_ORIGINS"  # optional, comma-separated browser origins (https://...)
 ENV_WAIT_TIMEOUT: Final = "WAIT_TIMEOUT_SECONDS"
+ENV_CLIENT_LIMITS: Final = "CLIENT_LIMITS"  # optional fair-use limits per key (JSON), read by the API
 # The worker marks a job failed on the last delivery before SQS moves it to the DLQ: set it to the
 # queue's redrive maxReceiveCount.
 ENV_MAX_RECEIVE_COUNT: Final = "MAX_RECEIVE_COUNT"

@@ -139,7 +139,13 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
                 caller_from(ctx), parse_time("since", since), parse_time("until", until)
             )
         result = UsageResult(**usage.model_dump())
-        text = f"{usage.jobs} job(s), {usage.images} image(s), estimated ${usage.estimated_cost_usd:.4f}."
+        today = usage.today
+        left = today.images_today.remaining
+        text = (
+            f"{usage.jobs} job(s), {usage.images} image(s), estimated ${usage.estimated_cost_usd:.4f}. Today: "
+            f"{today.jobs_in_flight.used:g} in flight, {today.images_today.used:g} images"
+            + (f" ({left:g} left until {today.resets_at:%H:%M} UTC)." if left is not None else ".")
+        )
         return structured(result, text)
 
     return {}
