@@ -143,6 +143,67 @@ async def test_given_invalid_fields_sent_directly_then_the_fake_answers_5006(
     assert (response.status_code, response.json()["errors"][0]["code"]) == (400, 5006)
 
 
+@pytest.mark.parametrize(
+    ("path", "payload", "field"),
+    [
+        # each one step past what Cloudflare's schema allows
+        ("@cf/stabilityai/stable-diffusion-xl-base-1.0", {"prompt": "a cat", "width": 2049}, "/width"),
+        ("@cf/bytedance/stable-diffusion-xl-lightning", {"prompt": "a cat", "num_steps": 21}, "/num_steps"),
+        ("@cf/leonardo/lucid-origin", {"prompt": "a cat", "height": 2501}, "/height"),
+        ("@cf/leonardo/phoenix-1.0", {"prompt": "a cat", "guidance": 1.5}, "/guidance"),
+        ("@cf/leonardo/phoenix-1.0", {"prompt": "a cat", "seed": -1}, "/seed"),
+        ("@cf/black-forest-labs/flux-1-schnell", {"prompt": "x" * 2049}, "/prompt"),
+        ("@cf/lykon/dreamshaper-8-lcm", {"width": 512}, "/"),
+    ],
+)
+async def test_given_a_body_outside_cloudflares_schema_then_the_fake_answers_cloudflares_error_envelope(
+    fake: FakeWorkersAI, path: str, payload: dict[str, Any], field: str
+) -> None:
+    async with httpx.AsyncClient(base_url=fake.base_url) as client:
+        response = await client.post(
+            f"/client/v4/accounts/a/ai/run/{path}", json=payload, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body == {
+        "result": None,
+        "success": False,
+        "errors": [{"code": 5006, "message": body["errors"][0]["message"]}],
+        "messages": [],
+    }
+    assert body["errors"][0]["message"].startswith(f"AiError: Bad input: at '{field}': ")
+
+
+@pytest.mark.parametrize(
+    ("model_id", "form", "accepted"),
+    [
+        ("@cf/black-forest-labs/flux-2-dev", {"prompt": "a cat", "width": "1920", "steps": "30"}, True),
+        ("@cf/black-forest-labs/flux-2-dev", {"prompt": "a cat", "width": "1921"}, False),
+        ("@cf/black-forest-labs/flux-2-klein-4b", {"prompt": "a cat", "height": "255"}, False),
+        ("@cf/black-forest-labs/flux-2-klein-9b", {"prompt": "a cat", "seed": "seven"}, False),
+        ("@cf/black-forest-labs/flux-2-klein-9b", {"prompt": "a cat", "steps": "4"}, False),
+        ("@cf/black-forest-labs/flux-2-klein-9b", {"prompt": "a cat", "guidance": "3.5"}, True),
+    ],
+)
+async def test_given_multipart_fields_then_the_fake_reads_them_as_the_schemas_types(
+    fake: FakeWorkersAI, model_id: str, form: dict[str, str], accepted: bool
+) -> None:
+    async with httpx.AsyncClient(base_url=fake.base_url) as client:
+        response = await client.post(
+            f"/client/v4/accounts/a/ai/run/{model_id}",
+            files={name: (None, value) for name, value in form.items()},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+
+    if accepted:
+        assert response.status_code == 200, response.text
+        assert response.json()["success"] is True
+    else:
+        assert (response.status_code, response.json()["errors"][0]["code"]) == (400, 5006)
+
+
 async def test_given_json_for_a_flux2_model_sent_directly_then_the_fake_demands_multipart(
     fake: FakeWorkersAI,
 ) -> None:
@@ -200,6 +261,11 @@ MARKER_CASES = [
     ("3042", ReasonCode.UNKNOWN_MODEL, False),
     ("3030", ReasonCode.CONTENT_FILTERED, False),
     ("200-3030", ReasonCode.CONTENT_FILTERED, False),
+    ("3030-output", ReasonCode.CONTENT_FILTERED, False),
+    ("3030-input-image", ReasonCode.INVALID_INPUT, False),
+    ("3030-sequence", ReasonCode.INVALID_INPUT, False),
+    ("3030-unknown", ReasonCode.PROVIDER_ERROR, False),
+    ("7003", ReasonCode.CONFIGURATION_ERROR, False),
     ("200-3040", ReasonCode.RATE_LIMITED, True),
     ("10000", ReasonCode.AUTH_FAILED, False),
     ("401", ReasonCode.AUTH_FAILED, False),
@@ -225,17 +291,53 @@ async def test_given_an_error_marker_when_generating_then_the_reason_and_retryab
     assert (caught.value.reason, caught.value.retryable) == (reason, retryable)
 
 
+@pytest.mark.parametrize(
+    ("marker", "model", "content_type"),
+    [
+        ("429-then-ok", "flux-schnell", "image/jpeg"),  # capacity, then room again
+        ("3030-output-then-ok", "sdxl-base", "image/png"),  # an output flag: the one retry it gets succeeds
+    ],
+)
 async def test_given_a_then_ok_marker_when_retries_are_allowed_then_the_second_call_succeeds(
-    fake: FakeWorkersAI,
+    fake: FakeWorkersAI, marker: str, model: str, content_type: str
 ) -> None:
     before = len(fake.calls)
-    async with WorkersAIProvider(settings_for(fake, workers_ai_max_retries=2), sleep=no_sleep) as workers_ai:
+    async with WorkersAIProvider(settings_for(fake, workers_ai_max_retries=3), sleep=no_sleep) as workers_ai:
         image = await workers_ai.generate(
-            GenerationRequest(model="flux-schnell", prompt=f"a fox [fake:429-then-ok] {time.time_ns()}")
+            GenerationRequest(model=model, prompt=f"a fox [fake:{marker}] {time.time_ns()}")
         )
 
-    assert image.content_type == "image/jpeg"
+    assert image.content_type == content_type
     assert len(fake.calls) - before == 2
+
+
+async def failure_with_generous_retries(fake: FakeWorkersAI, prompt: str) -> tuple[ProviderError, int]:
+    """The error a generation ends with when five retries are allowed, and how many calls it took."""
+    before = len(fake.calls)
+    async with WorkersAIProvider(settings_for(fake, workers_ai_max_retries=5), sleep=no_sleep) as workers_ai:
+        with pytest.raises(ProviderError) as caught:
+            await workers_ai.generate(GenerationRequest(model="flux-schnell", prompt=prompt))
+    return caught.value, len(fake.calls) - before
+
+
+async def test_given_an_output_flag_every_time_when_generating_then_it_fails_after_exactly_one_retry(
+    fake: FakeWorkersAI,
+) -> None:
+    error, calls = await failure_with_generous_retries(fake, "a fox [fake:3030-output]")
+
+    assert (error.reason, error.retryable) == (ReasonCode.CONTENT_FILTERED, False)
+    assert calls == 2
+
+
+async def test_given_a_wrong_account_id_when_generating_then_the_operator_is_told_to_fix_the_setting(
+    fake: FakeWorkersAI,
+) -> None:
+    error, calls = await failure_with_generous_retries(fake, "a fox [fake:7003]")
+
+    assert (error.reason, error.retryable) == (ReasonCode.CONFIGURATION_ERROR, False)
+    assert "CLOUDFLARE_ACCOUNT_ID" in error.message
+    assert "7003" in error.message
+    assert calls == 1
 
 
 async def test_given_a_slow_answer_when_the_client_times_out_then_provider_timeout_is_retryable(

@@ -62,6 +62,9 @@ async def test_each_model_generates_a_correctly_typed_image(server: LocalServer,
         ("5006", "invalid_input"),
         ("5007", "unknown_model"),
         ("10000", "auth_failed"),
+        ("7003", "configuration_error"),
+        ("3030-output", "content_filtered"),
+        ("3030-sequence", "invalid_input"),
         ("3036", "quota_exhausted"),
         ("429", "rate_limited"),
         ("408", "provider_timeout"),
@@ -93,3 +96,27 @@ async def test_capacity_error_then_success_completes(server: LocalServer, fake: 
 
     assert result.structured_content["status"] == "completed"  # type: ignore[index]
     assert sum("heron" in str(call.fields.get("prompt")) for call in fake.calls) == 2
+
+
+async def test_an_output_flag_is_retried_once_then_fails_the_job_without_a_redelivery(
+    server: LocalServer, fake: FakeWorkersAI
+) -> None:
+    async with server.client() as client:
+        result = await client.call_tool(
+            "generate_image_and_wait", {"prompt": "an owl [fake:3030-output]", "timeout_seconds": 20}
+        )
+
+    data: dict[str, Any] = result.structured_content  # type: ignore[assignment]
+    assert (data["status"], data["jobs"][0]["error_code"]) == ("failed", "content_filtered")
+    assert sum("an owl" in str(call.fields.get("prompt")) for call in fake.calls) == 2
+
+
+async def test_a_wrong_account_id_fails_the_job_with_a_message_for_the_operator(server: LocalServer) -> None:
+    async with server.client() as client:
+        result = await client.call_tool(
+            "generate_image_and_wait", {"prompt": "a lynx [fake:7003]", "timeout_seconds": 20}
+        )
+
+    [job] = result.structured_content["jobs"]  # type: ignore[index]
+    assert job["error_code"] == "configuration_error"
+    assert "CLOUDFLARE_ACCOUNT_ID" in job["error_message"]

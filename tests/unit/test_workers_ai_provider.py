@@ -229,8 +229,10 @@ ERROR_CASES = [
     (400, 3003, ReasonCode.INVALID_INPUT, False),
     (400, 5007, ReasonCode.UNKNOWN_MODEL, False),
     (404, 3042, ReasonCode.UNKNOWN_MODEL, False),
-    (400, 3030, ReasonCode.CONTENT_FILTERED, False),
+    # 3030 is decided by its message (see the 3030 tests); these cases' message is one no rule knows
+    (400, 3030, ReasonCode.PROVIDER_ERROR, False),
     (401, 10000, ReasonCode.AUTH_FAILED, False),
+    (400, 7003, ReasonCode.CONFIGURATION_ERROR, False),
     (403, 5016, ReasonCode.AUTH_FAILED, False),
     (403, 5018, ReasonCode.AUTH_FAILED, False),
     (403, 5035, ReasonCode.AUTH_FAILED, False),
@@ -283,18 +285,18 @@ async def test_given_a_permanent_error_when_generating_then_it_is_never_retried(
 
 
 @pytest.mark.parametrize(
-    ("code", "reason", "retryable"),
+    ("code", "message", "reason", "retryable"),
     [
-        (3030, ReasonCode.CONTENT_FILTERED, False),
-        (3040, ReasonCode.RATE_LIMITED, True),
-        (5006, ReasonCode.INVALID_INPUT, False),
-        (12345, ReasonCode.PROVIDER_ERROR, False),
+        (3030, "AiError: Input prompt contains NSFW content.", ReasonCode.CONTENT_FILTERED, False),
+        (3040, "Capacity temporarily exceeded", ReasonCode.RATE_LIMITED, True),
+        (5006, "AiError: Bad input", ReasonCode.INVALID_INPUT, False),
+        (12345, "something went wrong", ReasonCode.PROVIDER_ERROR, False),
     ],
 )
 async def test_given_success_false_with_http_200_when_generating_then_the_envelope_decides(
-    cf: respx.MockRouter, code: int, reason: ReasonCode, retryable: bool
+    cf: respx.MockRouter, code: int, message: str, reason: ReasonCode, retryable: bool
 ) -> None:
-    cf.post(FLUX_URL).respond(200, json=envelope(code))
+    cf.post(FLUX_URL).respond(200, json=envelope(code, message))
 
     with pytest.raises(WorkersAIError) as caught:
         await provider(workers_ai_max_retries=0).generate(request())
@@ -370,6 +372,115 @@ async def test_given_any_failure_when_generating_then_the_token_appears_in_no_me
     for record in caplog.records:
         assert TOKEN not in record.getMessage()
         assert TOKEN not in str(record.__dict__)
+
+
+# ---------------------------------------------------------------- 3030, one code for several failures
+
+PROMPT_FLAGGED = "AiError: Input prompt contains NSFW content."
+OUTPUT_FLAGGED = "AiError: Output image was flagged as NSFW content."
+
+AI_ERROR_3030_CASES = [
+    # message, reason, calls made (with retries allowed), the final error retryable
+    (PROMPT_FLAGGED, ReasonCode.CONTENT_FILTERED, 1, False),
+    ("AiError: your prompt was flagged by the safety filter", ReasonCode.CONTENT_FILTERED, 1, False),
+    ("AiError: Invalid input image, unable to decode it.", ReasonCode.INVALID_INPUT, 1, False),
+    ("AiError: Sequence too long", ReasonCode.INVALID_INPUT, 1, False),
+    (OUTPUT_FLAGGED, ReasonCode.CONTENT_FILTERED, 2, False),
+    ("NSFW content was detected in the generated image", ReasonCode.CONTENT_FILTERED, 2, False),
+    ("AiError: the model could not run (reason withheld)", ReasonCode.PROVIDER_ERROR, 1, False),
+]
+
+
+@pytest.mark.parametrize(("message", "reason", "calls", "retryable"), AI_ERROR_3030_CASES)
+async def test_given_a_3030_that_persists_when_generating_then_its_message_decides_reason_and_retries(
+    cf: respx.MockRouter, message: str, reason: ReasonCode, calls: int, retryable: bool
+) -> None:
+    time = FakeTime()
+    route = cf.post(FLUX_URL).respond(400, json=envelope(3030, message))
+
+    with pytest.raises(WorkersAIError) as caught:
+        await provider(time, workers_ai_max_retries=5, workers_ai_retry_budget_seconds=1000).generate(
+            request()
+        )
+
+    assert (caught.value.reason, caught.value.retryable) == (reason, retryable)
+    assert route.call_count == calls
+    assert len(time.sleeps) == calls - 1
+    assert message in caught.value.message
+    assert caught.value.cloudflare_code == 3030
+
+
+async def test_given_an_output_flag_twice_when_generating_then_the_job_fails_for_good_after_one_retry(
+    cf: respx.MockRouter,
+) -> None:
+    route = cf.post(FLUX_URL).mock(
+        side_effect=[
+            httpx.Response(400, json=envelope(3030, OUTPUT_FLAGGED)),
+            httpx.Response(400, json=envelope(3030, OUTPUT_FLAGGED)),
+            httpx.Response(200, json=json_image(image_bytes("JPEG"))),
+        ]
+    )
+
+    with pytest.raises(ProviderError) as caught:
+        await provider(workers_ai_max_retries=10, workers_ai_retry_budget_seconds=1000).generate(request())
+
+    # Final, not retryable: a queue redelivery would only start the same round again.
+    assert (caught.value.reason, caught.value.retryable) == (ReasonCode.CONTENT_FILTERED, False)
+    assert route.call_count == 2
+    assert "Gave up after 2 attempt(s)" in caught.value.message
+    assert "retried later" not in caught.value.message
+
+
+async def test_given_retries_switched_off_when_an_output_flag_comes_then_it_is_final_at_once(
+    cf: respx.MockRouter,
+) -> None:
+    route = cf.post(FLUX_URL).respond(400, json=envelope(3030, OUTPUT_FLAGGED))
+
+    with pytest.raises(ProviderError) as caught:
+        await provider(workers_ai_max_retries=0).generate(request())
+
+    assert (caught.value.reason, caught.value.retryable) == (ReasonCode.CONTENT_FILTERED, False)
+    assert route.call_count == 1
+
+
+# ---------------------------------------------------------------- 7003, a wrong account id
+
+
+WRONG_ACCOUNT = {
+    "result": None,
+    "success": False,
+    "errors": [
+        {
+            "code": 7003,
+            "message": f"Could not route to /client/v4/accounts/{ACCOUNT}/ai/run/@cf/black-forest-labs/"
+            "flux-1-schnell, perhaps your object identifier is invalid?",
+        },
+        {"code": 7000, "message": "No route for that URI"},
+    ],
+    "messages": [],
+}
+
+
+async def test_given_a_wrong_account_id_when_generating_then_a_configuration_error_names_the_setting(
+    cf: respx.MockRouter,
+) -> None:
+    time = FakeTime()
+    route = cf.post(FLUX_URL).respond(400, json=WRONG_ACCOUNT)
+
+    with pytest.raises(WorkersAIError) as caught:
+        await provider(time, workers_ai_max_retries=5).generate(request())
+
+    error = caught.value
+    assert (error.reason, error.retryable, error.cloudflare_code) == (
+        ReasonCode.CONFIGURATION_ERROR,
+        False,
+        7003,
+    )
+    assert "CLOUDFLARE_ACCOUNT_ID" in error.message
+    assert "32-character hexadecimal Account ID" in error.message
+    assert "dashboard" in error.message
+    assert route.call_count == 1
+    assert time.sleeps == []
 
 
 # ---------------------------------------------------------------- URLs and auth
@@ -612,14 +723,20 @@ async def test_given_a_prompt_over_the_limit_when_generating_then_nothing_is_sen
 # ---------------------------------------------------------------- retries
 
 
-async def test_given_capacity_error_then_success_when_generating_then_it_completes_with_two_calls(
-    cf: respx.MockRouter,
+@pytest.mark.parametrize(
+    "first",
+    [
+        httpx.Response(429, json=envelope(3040)),  # capacity
+        httpx.Response(400, json=envelope(3030, OUTPUT_FLAGGED)),  # an output flag gets its one retry
+    ],
+    ids=["capacity", "output-flag"],
+)
+async def test_given_a_transient_error_then_success_when_generating_then_it_completes_with_two_calls(
+    cf: respx.MockRouter, first: httpx.Response
 ) -> None:
     time = FakeTime()
     jpeg = image_bytes("JPEG")
-    route = cf.post(FLUX_URL).mock(
-        side_effect=[httpx.Response(429, json=envelope(3040)), httpx.Response(200, json=json_image(jpeg))]
-    )
+    route = cf.post(FLUX_URL).mock(side_effect=[first, httpx.Response(200, json=json_image(jpeg))])
 
     image = await provider(time).generate(request())
 
@@ -632,7 +749,7 @@ async def test_given_content_filtered_when_generating_then_exactly_one_call_is_m
     cf: respx.MockRouter,
 ) -> None:
     time = FakeTime()
-    route = cf.post(FLUX_URL).respond(400, json=envelope(3030))
+    route = cf.post(FLUX_URL).respond(400, json=envelope(3030, PROMPT_FLAGGED))
 
     with pytest.raises(ProviderError):
         await provider(time).generate(request())

@@ -5,17 +5,23 @@ field names, the shape of the answer) is the adapter's business (`adapters.worke
 
 Sources: each model's input schema in Cloudflare's model pages (developers.cloudflare.com/workers-ai/models/,
 generated from cloudflare-docs `src/content/workers-ai-models/*.json`) and, for the FLUX.2 models whose page
-only says "multipart", the launch changelogs that list their form fields. Where the documented range is
-looser than useful (Leonardo models accept width 0) or missing (seed, FLUX.2 [dev] steps), the bound here is
-our own and says so. `typical_latency_seconds` is a planning figure for wait budgets, not a measurement;
-`latency_ceiling_seconds` is the longest a generation is expected to take, from which the provider's
-request timeout, the worker's timeout and the queue's visibility timeout are derived.
+only says "multipart", the launch changelogs that list their form fields. Copies of those schemas live in
+`imagegen/fakes/schemas/`, and the fake Workers AI server enforces them.
+
+Where each bound comes from: a bound is Cloudflare's (the same number as its published schema) unless its
+name is in `our_bounds`. Ours are tighter choices where the documented range is looser than useful (Leonardo
+models accept width 0) or missing (seeds, step minimums, FLUX.2 [dev] steps). A test holds both halves: a
+Cloudflare bound must equal the schema's, and an own bound must lie inside it.
+
+`typical_latency_seconds` is a planning figure for wait budgets, not a measurement; `latency_ceiling_seconds`
+is the longest a generation is expected to take, from which the provider's request timeout, the worker's
+timeout and the queue's visibility timeout are derived.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +39,11 @@ LATENCY_CEILING_FACTOR = 4.0
 MIN_LATENCY_CEILING_SECONDS = 30.0
 
 
+# The limits a catalog entry can set; `our_bounds` names those that are our choice rather than Cloudflare's.
+Bound = Literal["minimum", "maximum", "min_length", "max_length"]
+PromptBound = Literal["max_prompt_length"]
+
+
 class ParamSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -44,6 +55,10 @@ class ParamSpec(BaseModel):
     default: int | float | str | None = None
     multiple_of: int | None = None
     min_length: int | None = None
+    our_bounds: frozenset[Bound] = Field(
+        default=frozenset(),
+        description="Bounds we chose (tighter than Cloudflare's schema, or absent from it); the rest are Cloudflare's.",
+    )
 
     def describe(self, name: str) -> str:
         if self.minimum is not None and self.maximum is not None:
@@ -98,6 +113,8 @@ class ModelSpec(BaseModel):
     default_height: int = 1024
     params: Mapping[str, ParamSpec]
     max_prompt_length: int = MAX_PROMPT_LENGTH
+    # Only flux-1-schnell's schema caps the prompt (at 2,048); for the other models the cap is ours.
+    our_bounds: frozenset[PromptBound] = frozenset({"max_prompt_length"})
     pricing: Pricing | None = None
     output_content_type: str | None = Field(
         default=None,
@@ -148,24 +165,44 @@ class ModelSpec(BaseModel):
         return 1
 
 
-def _size(axis: str, minimum: int, maximum: int) -> ParamSpec:
-    return ParamSpec(kind="int", minimum=minimum, maximum=maximum, description=f"Image {axis} in pixels.")
+def _size(axis: str, minimum: int, maximum: int, *, our_bounds: Collection[Bound] = ()) -> ParamSpec:
+    return ParamSpec(
+        kind="int",
+        minimum=minimum,
+        maximum=maximum,
+        our_bounds=our_bounds,
+        description=f"Image {axis} in pixels.",
+    )
 
 
-def _seed() -> ParamSpec:
-    # Cloudflare documents no upper bound for seeds; 32 bits is what every model here accepts.
-    return ParamSpec(kind="int", minimum=0, maximum=MAX_SEED, description="Seed for reproducible output.")
+def _seed(*, cloudflare_minimum: bool) -> ParamSpec:
+    # Cloudflare documents no upper bound for seeds (and for some models no lower one); 32 bits is what every
+    # model here accepts.
+    ours: frozenset[Bound] = frozenset({"maximum"} if cloudflare_minimum else {"minimum", "maximum"})
+    return ParamSpec(
+        kind="int", minimum=0, maximum=MAX_SEED, our_bounds=ours, description="Seed for reproducible output."
+    )
 
 
 _SD_PARAMS: dict[str, ParamSpec] = {
-    "width": ParamSpec(kind="int", minimum=256, maximum=2048, description="Image width in pixels."),
-    "height": ParamSpec(kind="int", minimum=256, maximum=2048, description="Image height in pixels."),
-    "negative_prompt": ParamSpec(kind="str", max_length=2048, description="What to keep out of the image."),
-    "steps": ParamSpec(kind="int", minimum=1, maximum=20, default=20, description="Diffusion steps."),
-    "guidance": ParamSpec(
-        kind="float", minimum=0, maximum=30, default=7.5, description="How closely to follow the prompt."
+    "width": _size("width", 256, 2048),
+    "height": _size("height", 256, 2048),
+    "negative_prompt": ParamSpec(
+        kind="str", max_length=2048, our_bounds={"max_length"}, description="What to keep out of the image."
     ),
-    "seed": _seed(),
+    "steps": ParamSpec(
+        kind="int", minimum=1, maximum=20, default=20, our_bounds={"minimum"}, description="Diffusion steps."
+    ),
+    # Cloudflare documents only the default (7.5); 0-30 is our cap, the usual CFG range of SD front ends.
+    "guidance": ParamSpec(
+        kind="float",
+        minimum=0,
+        maximum=30,
+        default=7.5,
+        our_bounds={"minimum", "maximum"},
+        description="How closely to follow the prompt.",
+    ),
+    "seed": _seed(cloudflare_minimum=False),
 }
 
 # Cloudflare's Leonardo schemas allow width/height from 0; nothing under 256 makes a usable image.
@@ -185,13 +222,14 @@ def _flux2_params(*, with_steps: bool) -> dict[str, ParamSpec]:
         "guidance": ParamSpec(
             kind="float", description="Guidance scale; higher follows the prompt more closely."
         ),
-        "seed": _seed(),
+        "seed": _seed(cloudflare_minimum=False),
     }
     if with_steps:
         params["steps"] = ParamSpec(
             kind="int",
             minimum=1,
             maximum=_FLUX2_DEV_MAX_STEPS,
+            our_bounds={"minimum", "maximum"},
             description="Inference steps; more may improve quality but take longer (Cloudflare's example uses 25).",
         )
     return params
@@ -208,9 +246,15 @@ MODELS: dict[str, ModelSpec] = {
             typical_latency_seconds=3.0,
             params={
                 "steps": ParamSpec(
-                    kind="int", minimum=1, maximum=8, default=4, description="Diffusion steps."
+                    kind="int",
+                    minimum=1,
+                    maximum=8,
+                    default=4,
+                    our_bounds={"minimum"},
+                    description="Diffusion steps.",
                 ),
             },
+            our_bounds=frozenset(),
             pricing=Pricing(
                 usd_per_tile=0.0000528,
                 usd_per_step=0.0001056,
@@ -266,8 +310,8 @@ MODELS: dict[str, ModelSpec] = {
             default_width=1120,
             default_height=1120,
             params={
-                "width": _size("width", _LEONARDO_MIN_SIDE, 2500),
-                "height": _size("height", _LEONARDO_MIN_SIDE, 2500),
+                "width": _size("width", _LEONARDO_MIN_SIDE, 2500, our_bounds={"minimum"}),
+                "height": _size("height", _LEONARDO_MIN_SIDE, 2500, our_bounds={"minimum"}),
                 "guidance": ParamSpec(
                     kind="float",
                     minimum=0,
@@ -276,7 +320,7 @@ MODELS: dict[str, ModelSpec] = {
                     description="How closely to follow the prompt.",
                 ),
                 "steps": ParamSpec(kind="int", minimum=1, maximum=40, description="Diffusion steps."),
-                "seed": _seed(),
+                "seed": _seed(cloudflare_minimum=True),
             },
             pricing=Pricing(
                 usd_per_tile=0.007,
@@ -294,12 +338,13 @@ MODELS: dict[str, ModelSpec] = {
             "prompts. Returns JPEG.",
             typical_latency_seconds=8.0,
             params={
-                "width": _size("width", _LEONARDO_MIN_SIDE, 2048),
-                "height": _size("height", _LEONARDO_MIN_SIDE, 2048),
+                "width": _size("width", _LEONARDO_MIN_SIDE, 2048, our_bounds={"minimum"}),
+                "height": _size("height", _LEONARDO_MIN_SIDE, 2048, our_bounds={"minimum"}),
                 "negative_prompt": ParamSpec(
                     kind="str",
                     min_length=1,
                     max_length=MAX_PROMPT_LENGTH,
+                    our_bounds={"max_length"},
                     description="What to keep out of the image.",
                 ),
                 "steps": ParamSpec(
@@ -316,7 +361,7 @@ MODELS: dict[str, ModelSpec] = {
                     default=2,
                     description="How closely to follow the prompt.",
                 ),
-                "seed": _seed(),
+                "seed": _seed(cloudflare_minimum=True),
             },
             pricing=Pricing(
                 usd_per_tile=0.0058, usd_per_step=0.00011, note="$0.0058 per 512x512 tile + $0.00011 per step"

@@ -40,6 +40,9 @@ class ReasonCode(StrEnum):
     INVALID_INPUT = "invalid_input"
     UNKNOWN_MODEL = "unknown_model"
     AUTH_FAILED = "auth_failed"
+    CONFIGURATION_ERROR = (
+        "configuration_error"  # the server's settings are wrong; only its operator can fix it
+    )
     QUOTA_EXHAUSTED = "quota_exhausted"
     RATE_LIMITED = "rate_limited"
     PROVIDER_TIMEOUT = "provider_timeout"

@@ -8,17 +8,27 @@ What it does like the real API:
   flux-1-schnell, lucid-origin and the FLUX.2 models; raw bytes for the Stable Diffusion family (PNG) and
   phoenix-1.0 (JPEG). Images are real, small-effort Pillow images of the requested (or default) size;
   JSON-answering models without a documented image type send JPEG.
-- takes JSON bodies, except the FLUX.2 models which take only multipart/form-data;
-- validates fields against the catalog with the wire names (`num_steps` for the SD family): an unknown field
-  (width on flux-1-schnell), a wrong type or an out-of-range value answers HTTP 400 with code 5006;
+- takes JSON bodies, except the FLUX.2 models which take only multipart/form-data (whose text fields are
+  read as the numbers the schema declares);
+- validates the fields against Cloudflare's published input schema for the model (copies in `schemas/`),
+  never against our catalog, so a catalog bound wider than Cloudflare's fails here: a wrong type, an
+  out-of-range value or a missing prompt answers HTTP 400 with code 5006 in Cloudflare's error envelope;
 - with a token configured, answers 401 / code 10000 unless `Authorization: Bearer <token>` matches.
-It validates only the fields this project sends (not img2img inputs such as `image` or `mask`).
+One deliberate difference: a field the schema does not declare (width on the SD family is declared, `steps`
+is not) is rejected with 5006 for every model, where Cloudflare rejects it only for the models whose schema
+says so (flux-1-schnell) and may ignore it elsewhere. An ignored field is a silent bug in our wire names, so
+the fake makes it loud. File uploads (img2img inputs) are not accepted.
 
 Magic markers in the prompt make it misbehave on purpose, e.g. "a cat [fake:3030]":
 
   [fake:CODE]          the documented error for a Cloudflare code: 3040 (429), 3036 (429), 4006 (429),
                        3007 / 3008 (408), 5006 / 5004 / 3003 (400), 3006 (413), 5007 (400), 3042 (404),
-                       3030 (400), 10000 (401), 5016 / 5018 / 5035 (403)
+                       3030 (400, a flagged prompt), 10000 (401), 5016 / 5018 / 5035 (403), 7003 (400, a
+                       wrong account id, followed by 7000 as Cloudflare sends them)
+  [fake:3030-KIND]     the other faces of the generic 3030 AiError: 3030-output (the generated image
+                       flagged, which Cloudflare does only sometimes: try 3030-output-then-ok),
+                       3030-input-image (an undecodable input image), 3030-sequence ("Sequence too long"),
+                       3030-unknown (a message no rule knows)
   [fake:STATUS]        429 (=3040), 408 (=3007), 413 (=3006), 401 (=10000); 500 and 503 with an envelope
                        that has no code; 502 with an HTML page like a proxy error
   [fake:200-CODE]      the error envelope for CODE with HTTP 200 (Cloudflare does this sometimes)
@@ -33,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import io
@@ -41,6 +52,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -50,7 +63,8 @@ from starlette.routing import Route
 
 from imagegen.adapters.workers_ai.wire import RequestEncoding, ResponseShape, wire_for
 from imagegen.domain import catalog
-from imagegen.domain.catalog import ModelSpec, ParamSpec
+from imagegen.domain.catalog import ModelSpec
+from imagegen.fakes.cloudflare_schemas import CloudflareSchema, schema_for
 
 DEFAULT_PORT = 8788
 MARKER = re.compile(r"\[fake:([A-Za-z0-9=._-]+)\]")
@@ -63,10 +77,13 @@ class FakeError:
     code: int | None
     message: str
     body: Literal["envelope", "html"] = "envelope"
+    # Further (code, message) entries of the envelope's errors list, after the first.
+    more: tuple[tuple[int, str], ...] = ()
 
 
 # Status per code as documented on https://developers.cloudflare.com/workers-ai/platform/errors/; 3030, 4006,
-# 5006, 5035 and 10000 as Cloudflare answers them in practice.
+# 5006, 5035, 7003 and 10000 as Cloudflare answers them in practice. Cloudflare documents no wording for a
+# flagged output, so "3030-output" uses a representative one.
 FAKE_ERRORS: dict[str, FakeError] = {
     "3040": FakeError(429, 3040, "Capacity temporarily exceeded, please try again."),
     "3036": FakeError(
@@ -90,6 +107,17 @@ FAKE_ERRORS: dict[str, FakeError] = {
     "5007": FakeError(400, 5007, "No such model or task"),
     "3042": FakeError(404, 3042, "The model name is invalid"),
     "3030": FakeError(400, 3030, "AiError: Input prompt contains NSFW content."),
+    "3030-output": FakeError(400, 3030, "AiError: Output image was flagged as NSFW content."),
+    "3030-input-image": FakeError(400, 3030, "AiError: Invalid input image, unable to decode it."),
+    "3030-sequence": FakeError(400, 3030, "AiError: Sequence too long"),
+    "3030-unknown": FakeError(400, 3030, "AiError: the model could not run (reason withheld)"),
+    "7003": FakeError(
+        400,
+        7003,
+        "Could not route to /client/v4/accounts/<account id>/ai/run/<model>, perhaps your object identifier "
+        "is invalid?",
+        more=((7000, "No route for that URI"),),
+    ),
     "10000": FakeError(401, 10000, "Authentication error"),
     "5016": FakeError(403, 5016, "User has not agreed to the model terms"),
     "5018": FakeError(403, 5018, "The account is not allowed to access this model"),
@@ -174,7 +202,8 @@ async def _handle(state: _State, request: Request, *, via_gateway: bool) -> Resp
         spec = catalog.find_by_model_id(model_id)
         if spec is None:
             raise _Rejected(FakeError(400, 5007, f"No such model {model_id} or task"))
-        fields = await _read_fields(spec, request)
+        schema = schema_for(model_id)
+        fields = await _read_fields(spec, schema, request)
         state.calls.append(
             FakeCall(
                 model_id=model_id,
@@ -183,7 +212,7 @@ async def _handle(state: _State, request: Request, *, via_gateway: bool) -> Resp
                 via_gateway=via_gateway,
             )
         )
-        prompt = _validate(spec, fields)
+        prompt = _validate(schema, fields)
         misbehaviour = await _misbehaviour(state, prompt)
         if misbehaviour is not None:
             return misbehaviour
@@ -201,7 +230,7 @@ def _check_token(state: _State, request: Request) -> None:
         raise _Rejected(FAKE_ERRORS["10000"])
 
 
-async def _read_fields(spec: ModelSpec, request: Request) -> dict[str, Any]:
+async def _read_fields(spec: ModelSpec, schema: CloudflareSchema, request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     if wire_for(spec).request_encoding is RequestEncoding.MULTIPART:
         if not content_type.startswith("multipart/form-data"):
@@ -217,7 +246,7 @@ async def _read_fields(spec: ModelSpec, request: Request) -> dict[str, Any]:
                 raise _Rejected(
                     FakeError(400, 5006, f"AiError: the fake does not accept file field {name!r}")
                 )
-            fields[name] = value
+            fields[name] = _form_value(value, schema.properties.get(name, {}).get("type"))
         return fields
     body = await request.body()
     if not body:
@@ -231,55 +260,33 @@ async def _read_fields(spec: ModelSpec, request: Request) -> dict[str, Any]:
     return parsed
 
 
-def _validate(spec: ModelSpec, fields: dict[str, Any]) -> str:
-    """Check fields as the real schema would and turn multipart strings into numbers. Returns the prompt."""
-    prompt = fields.get("prompt")
-    if not isinstance(prompt, str) or not prompt:
-        raise _Rejected(FakeError(400, 5006, "AiError: required properties at '/' are 'prompt'"))
-    if len(prompt) > spec.max_prompt_length:
-        raise _Rejected(
-            FakeError(
-                400, 5006, f"AiError: 'prompt' must NOT have more than {spec.max_prompt_length} characters"
-            )
-        )
-    wire_format = wire_for(spec)
-    by_wire = {wire_format.wire_name(name): param for name, param in spec.params.items()}
-    for wire, value in list(fields.items()):
-        if wire == "prompt":
-            continue
-        param = by_wire.get(wire)
-        if param is None:
-            raise _Rejected(FakeError(400, 5006, f"AiError: must NOT have additional properties ({wire!r})"))
-        fields[wire] = _checked_value(wire, param, value)
+def _form_value(text: str, declared_type: str | None) -> Any:
+    """Multipart carries every field as text; read it as the number the schema declares, when it is one."""
+    try:
+        if declared_type == "integer":
+            return int(text)
+        if declared_type == "number":
+            return float(text)
+    except ValueError:
+        pass  # left as text, so validation reports the wrong type
+    return text
+
+
+def _validate(schema: CloudflareSchema, fields: dict[str, Any]) -> str:
+    """Check fields against Cloudflare's schema for the model. Returns the prompt."""
+    error = best_match(_validator(schema.model_id).iter_errors(fields))
+    if error is not None:
+        where = "/" + "/".join(str(part) for part in error.absolute_path)
+        raise _Rejected(FakeError(400, 5006, f"AiError: Bad input: at '{where}': {error.message}"))
+    prompt: str = fields["prompt"]
     return prompt
 
 
-def _checked_value(wire: str, param: ParamSpec, value: Any) -> Any:
-    def reject(what: str) -> _Rejected:
-        return _Rejected(FakeError(400, 5006, f"AiError: '{wire}' {what}"))
-
-    if isinstance(value, str) and param.kind != "str":
-        try:  # multipart carries every field as text
-            value = int(value) if param.kind == "int" else float(value)
-        except ValueError:
-            raise reject(f"must be {param.kind}") from None
-    if param.kind == "str":
-        if not isinstance(value, str):
-            raise reject("must be string")
-        if param.min_length is not None and len(value) < param.min_length:
-            raise reject(f"must NOT have fewer than {param.min_length} characters")
-        if param.max_length is not None and len(value) > param.max_length:
-            raise reject(f"must NOT have more than {param.max_length} characters")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise reject(f"must be {'integer' if param.kind == 'int' else 'number'}")
-    if param.kind == "int" and not float(value).is_integer():
-        raise reject("must be integer")
-    if param.minimum is not None and value < param.minimum:
-        raise reject(f"must be >= {param.minimum:g}")
-    if param.maximum is not None and value > param.maximum:
-        raise reject(f"must be <= {param.maximum:g}")
-    return value
+@functools.cache
+def _validator(model_id: str) -> Draft7Validator:
+    schema = schema_for(model_id)
+    # Undeclared fields are refused for every model (see the module docstring).
+    return Draft7Validator({**schema.input, "additionalProperties": False})
 
 
 def _marker(prompt: str) -> str | None:
@@ -320,11 +327,11 @@ async def _misbehaviour(state: _State, prompt: str) -> Response | None:
 def _error_response(error: FakeError) -> Response:
     if error.body == "html":
         return Response(error.message.encode(), status_code=error.status, media_type="text/html")
-    entry: dict[str, Any] = {"message": error.message}
-    if error.code is not None:
-        entry["code"] = error.code
+    entry: dict[str, Any] = {} if error.code is None else {"code": error.code}
+    entry["message"] = error.message
+    more = [{"code": code, "message": message} for code, message in error.more]
     return JSONResponse(
-        {"result": None, "success": False, "errors": [entry], "messages": []}, status_code=error.status
+        {"result": None, "success": False, "errors": [entry, *more], "messages": []}, status_code=error.status
     )
 
 

@@ -5,7 +5,9 @@ or a ProviderError with a reason code, a retryable flag and a message a model ca
 (capacity, timeouts, 5xx) are retried here with capped exponential backoff and full jitter, within both
 `workers_ai_max_retries` and `workers_ai_retry_budget_seconds`; once either runs out the retryable error is
 raised so the worker can release the job and let the queue redeliver it later. The budget decides whether
-another attempt may *start*, so one call lasts at most about budget + timeout.
+another attempt may *start*, so one call lasts at most about budget + timeout. A failure that is only
+sometimes transient (an intermittent safety flag) carries a smaller retry limit of its own, and once that is
+spent the error is final, so the queue does not retry it again.
 """
 
 from __future__ import annotations
@@ -108,20 +110,9 @@ class WorkersAIProvider:
                 if not exc.retryable:
                     raise
                 elapsed = self._clock() - started
-                delay = (
-                    self._backoff(attempt, exc.retry_after)
-                    if attempt <= self._settings.workers_ai_max_retries
-                    else None
-                )
+                delay = self._backoff(attempt, exc.retry_after) if attempt <= self._retries_for(exc) else None
                 if delay is None or elapsed + delay > self._settings.workers_ai_retry_budget_seconds:
-                    raise WorkersAIError(
-                        exc.reason,
-                        f"{exc.message} Gave up after {attempt} attempt(s) in {elapsed:.1f} s; "
-                        "the job can be retried later.",
-                        retryable=True,
-                        cloudflare_code=exc.cloudflare_code,
-                        http_status=exc.http_status,
-                    ) from exc
+                    raise _gave_up(exc, attempt, elapsed) from exc
                 logger.warning(
                     "workers ai transient failure, retrying",
                     extra={
@@ -139,6 +130,10 @@ class WorkersAIProvider:
         # meant for the fast ones, or every attempt would fail the same way.
         seconds = self._settings.workers_ai_timeout_seconds or spec.latency_ceiling_seconds
         return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_SECONDS, seconds))
+
+    def _retries_for(self, error: WorkersAIError) -> int:
+        retries = self._settings.workers_ai_max_retries
+        return retries if error.retry_limit is None else min(retries, error.retry_limit)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         # Full jitter: many workers hitting the same capacity limit must not retry in lockstep.
@@ -199,6 +194,20 @@ class WorkersAIProvider:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _gave_up(error: WorkersAIError, attempts: int, elapsed: float) -> WorkersAIError:
+    """The error to raise once retrying stops: a transient failure stays retryable for the queue to try later;
+    one with its own retry limit is final, or every redelivery would retry it again."""
+    final = error.retry_limit is not None
+    outcome = "." if final else "; the job can be retried later."
+    return WorkersAIError(
+        error.reason,
+        f"{error.message} Gave up after {attempts} attempt(s) in {elapsed:.1f} s{outcome}",
+        retryable=not final,
+        cloudflare_code=error.cloudflare_code,
+        http_status=error.http_status,
+    )
 
 
 # ---------------------------------------------------------------- request
@@ -289,6 +298,7 @@ def _error_from(
         cloudflare_code=code,
         http_status=status,
         retry_after=_retry_after(response) if rule.retryable else None,
+        retry_limit=rule.retry_limit,
     )
 
 
