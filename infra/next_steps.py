@@ -57,8 +57,15 @@ def render(stack_name: str, outputs: Mapping[str, str]) -> str:
         "   Logs: the function log groups are the stack outputs "
         f"{Outputs.API_LOG_GROUP} and {Outputs.WORKER_LOG_GROUP}.",
     ]
+    if Outputs.DASHBOARD_NAME in outputs:
+        lines.append(f"   Dashboard: CloudWatch > Dashboards > {outputs[Outputs.DASHBOARD_NAME]}.")
     if Outputs.ALARM_TOPIC_ARN in outputs:
-        lines += ["", "4. Confirm the SNS subscription e-mail, or alarms will not reach you."]
+        lines += [
+            "",
+            f"4. Alarms notify the SNS topic {outputs[Outputs.ALARM_TOPIC_ARN]}. If you set alarm_email,",
+            "   confirm the SNS subscription e-mail AWS sent, or alarms will not reach you. Chat (Amazon Q",
+            "   Developer in chat applications), a pager or a webhook can subscribe to the same topic.",
+        ]
     if Outputs.CUSTOM_DOMAIN_TARGET in outputs:
         lines += [
             "",

@@ -19,4 +19,5 @@ class Outputs:
     DEAD_LETTER_QUEUE_URL = "DeadLetterQueueUrl"
     SECRET_ARN = "SecretArn"  # noqa: S105 - an output name, not a credential
     ALARM_TOPIC_ARN = "AlarmTopicArn"
+    DASHBOARD_NAME = "DashboardName"
     CUSTOM_DOMAIN_TARGET = "CustomDomainTarget"

@@ -9,6 +9,7 @@ from constructs import Construct
 from imagegen.runtime import deployment
 from infra.config import LOG_RETENTION_DAYS, DeployConfig
 from infra.constructs.api import McpApi
+from infra.constructs.dashboard import OperationsDashboard
 from infra.constructs.data import DataTables
 from infra.constructs.functions import SharedCode
 from infra.constructs.monitoring import Monitoring
@@ -93,10 +94,21 @@ class ImagegenStack(Stack):
             self,
             "Monitoring",
             stage=config.stage,
+            job_queue=jobs.queue,
             dead_letter_queue=jobs.dead_letter_queue,
             worker=worker.function,
             api=api.http_api,
             alarm_email=config.alarm_email,
+        )
+        dashboard = OperationsDashboard(
+            self,
+            "Operations",
+            stack_name=config.stack_name,
+            monitoring=monitoring,
+            job_queue=jobs.queue,
+            dead_letter_queue=jobs.dead_letter_queue,
+            worker=worker.function,
+            api=api.http_api,
         )
 
         self.shared = shared
@@ -106,6 +118,7 @@ class ImagegenStack(Stack):
         self.jobs = jobs
         self.credentials = credentials
         self.monitoring = monitoring
+        self.dashboard = dashboard
 
         self._output(Outputs.MCP_URL, api.mcp_url, "Paste into your MCP client (with the bearer token).")
         self._output(Outputs.API_URL, api.base_url, "Base URL: GET / and /health answer here.")
@@ -123,10 +136,12 @@ class ImagegenStack(Stack):
             credentials.secret.secret_arn,
             "Credentials (JSON). AUTH_TOKEN was generated at deploy; set the Cloudflare and R2 keys.",
         )
-        if monitoring.topic is not None:
-            self._output(
-                Outputs.ALARM_TOPIC_ARN, monitoring.topic.topic_arn, "Confirm the e-mail subscription."
-            )
+        self._output(
+            Outputs.ALARM_TOPIC_ARN,
+            monitoring.topic.topic_arn,
+            "Every alarm notifies this topic: subscribe e-mail, chat or a webhook to it.",
+        )
+        self._output(Outputs.DASHBOARD_NAME, dashboard.dashboard.dashboard_name, "CloudWatch dashboard.")
         if api.domain_name is not None:
             self._output(
                 Outputs.CUSTOM_DOMAIN_TARGET,

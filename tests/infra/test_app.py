@@ -58,17 +58,20 @@ def test_given_deploy_outputs_then_next_steps_name_the_url_and_secret_without_va
     assert "SNS" not in text
 
 
-def test_given_an_alarm_topic_and_domain_then_next_steps_mention_both() -> None:
+def test_given_an_alarm_topic_dashboard_and_domain_then_next_steps_mention_each() -> None:
     text = render(
         "imagegen-prod",
         {
             **OUTPUTS,
             Outputs.ALARM_TOPIC_ARN: "arn:aws:sns:x",
+            Outputs.DASHBOARD_NAME: "imagegen-prod-eu-west-1",
             Outputs.CUSTOM_DOMAIN_TARGET: "d-1.execute-api",
         },
     )
 
-    assert "Confirm the SNS subscription" in text
+    assert "Alarms notify the SNS topic arn:aws:sns:x" in text
+    assert "confirm the SNS subscription e-mail" in text
+    assert "Dashboards > imagegen-prod-eu-west-1" in text
     assert "CNAME your custom domain to d-1.execute-api" in text
 
 

@@ -430,7 +430,7 @@ def test_given_full_context_then_r2_settings_reach_the_functions_normalised(full
     assert variables[schema.ENV_R2_ACCOUNT_ID] == "0123456789abcdef0123456789abcdef"
 
 
-# ------------------------------------------------------------------------------------ secret and alarms
+# ------------------------------------------------------------------------------------------------ secret
 
 
 def test_given_the_secret_then_it_names_every_schema_key_and_generates_only_the_token(
@@ -463,56 +463,6 @@ def test_given_the_secret_generator_then_it_is_frozen_so_deploys_never_regenerat
     }
 
 
-def test_given_default_context_then_three_alarms_watch_dlq_worker_and_api(default_synth: Synth) -> None:
-    alarms = {
-        alarm["Properties"]["MetricName"]: alarm["Properties"]
-        for alarm in default_synth.resources("AWS::CloudWatch::Alarm").values()
-    }
-
-    assert set(alarms) == {"ApproximateNumberOfMessagesVisible", "Errors", "5xx"}
-    dead_letters = alarms["ApproximateNumberOfMessagesVisible"]
-    assert dead_letters["Dimensions"] == [
-        {
-            "Name": "QueueName",
-            "Value": {
-                "Fn::GetAtt": [
-                    default_synth.logical_id(default_synth.stack.jobs.dead_letter_queue),
-                    "QueueName",
-                ]
-            },
-        }
-    ]
-    assert alarms["Errors"]["Dimensions"] == [
-        {"Name": "FunctionName", "Value": _ref(default_synth, default_synth.stack.worker.function)}
-    ]
-    assert alarms["5xx"]["Namespace"] == "AWS/ApiGateway"
-    for alarm in alarms.values():
-        assert alarm["Threshold"] == 1
-        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-        assert alarm["TreatMissingData"] == "notBreaching"
-        assert "AlarmActions" not in alarm
-    assert not default_synth.resources("AWS::SNS::Topic")
-
-
-def test_given_an_alarm_email_then_every_alarm_notifies_an_ssl_only_topic(full_synth: Synth) -> None:
-    topics = full_synth.resources("AWS::SNS::Topic")
-    subscriptions = list(full_synth.resources("AWS::SNS::Subscription").values())
-
-    assert len(topics) == 1
-    topic_id = next(iter(topics))
-    assert [(s["Properties"]["Protocol"], s["Properties"]["Endpoint"]) for s in subscriptions] == [
-        ("email", "ops@example.org")
-    ]
-    for alarm in full_synth.resources("AWS::CloudWatch::Alarm").values():
-        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-    policies = full_synth.resources("AWS::SNS::TopicPolicy").values()
-    assert any(
-        statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-        for policy in policies
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    )
-
-
 # ------------------------------------------------------------------------------------------------ outputs
 
 
@@ -533,6 +483,8 @@ def test_given_default_context_then_outputs_let_tools_find_every_resource(defaul
         Outputs.QUEUE_URL,
         Outputs.DEAD_LETTER_QUEUE_URL,
         Outputs.SECRET_ARN,
+        Outputs.ALARM_TOPIC_ARN,
+        Outputs.DASHBOARD_NAME,
     }
     assert outputs[Outputs.API_FUNCTION_NAME]["Value"] == _ref(default_synth, stack.api.function)
     assert outputs[Outputs.WORKER_FUNCTION_NAME]["Value"] == _ref(default_synth, stack.worker.function)
@@ -541,6 +493,8 @@ def test_given_default_context_then_outputs_let_tools_find_every_resource(defaul
     assert outputs[Outputs.JOBS_TABLE]["Value"] == _ref(default_synth, stack.data.jobs)
     assert outputs[Outputs.QUEUE_URL]["Value"] == _ref(default_synth, stack.jobs.queue)
     assert outputs[Outputs.SECRET_ARN]["Value"] == _ref(default_synth, stack.credentials.secret)
+    assert outputs[Outputs.ALARM_TOPIC_ARN]["Value"] == _ref(default_synth, stack.monitoring.topic)
+    assert outputs[Outputs.DASHBOARD_NAME]["Value"] == _ref(default_synth, stack.dashboard.dashboard)
 
 
 def test_given_default_context_then_the_mcp_url_is_the_execute_api_host_and_path(
@@ -551,10 +505,6 @@ def test_given_default_context_then_the_mcp_url_is_the_execute_api_host_and_path
     assert parts[0] == "https://"
     assert parts[1] == _ref(default_synth, default_synth.stack.api.http_api)
     assert parts[-1] == "/mcp"
-
-
-def test_given_an_alarm_email_then_the_topic_is_an_output(full_synth: Synth) -> None:
-    assert Outputs.ALARM_TOPIC_ARN in full_synth.json["Outputs"]
 
 
 def test_given_stage_prod_then_the_stack_is_named_after_it(default_synth: Synth, full_synth: Synth) -> None:

@@ -47,10 +47,14 @@ def generations(stack: Stack) -> int:
     )  # test-side check only
 
 
-def cloudflare_error(code: int, status: int = 400) -> httpx.Response:
+def cloudflare_error(code: int, status: int = 400, message: str | None = None) -> httpx.Response:
     return httpx.Response(
         status,
-        json={"success": False, "errors": [{"code": code, "message": f"error {code}"}], "result": None},
+        json={
+            "success": False,
+            "errors": [{"code": code, "message": message or f"error {code}"}],
+            "result": None,
+        },
     )
 
 
@@ -217,7 +221,9 @@ def test_provider_429_fails_the_item_and_the_redelivery_succeeds(
 
 def test_content_flagged_3030_fails_at_once_without_retry(stack: Stack, workers_ai: respx.MockRouter) -> None:
     job_id = submit(stack, "something the filter flags")
-    route = workers_ai.post(WORKERS_AI_URL).mock(return_value=cloudflare_error(3030))
+    route = workers_ai.post(WORKERS_AI_URL).mock(
+        return_value=cloudflare_error(3030, message="AiError: Input prompt contains NSFW content.")
+    )
 
     result = stack.deliver()
 
@@ -307,7 +313,10 @@ def test_every_log_line_of_a_record_carries_its_job_id_and_metrics_are_emf(
     )
     metrics = [line for line in lines if "_aws" in line]
     completed = [line for line in metrics if "JobsCompleted" in line]
-    assert len(completed) == 2 and all(line["model"] == "flux-schnell" for line in completed)
+    by_model = [line for line in completed if "model" in line]
+    assert len(by_model) == 2 and all(line["model"] == "flux-schnell" for line in by_model)
+    # ...and each completion once more in the service-wide total the alarms watch
+    assert [line.get("service") for line in completed if "model" not in line] == ["image_worker"] * 2
     assert completed[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Imagegen"
     assert any("GenerationLatency" in line for line in metrics)
 
