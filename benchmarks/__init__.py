@@ -17,4 +17,5 @@ FIGURES: dict[str, str] = {
     "batch": "benchmarks.batch",
     "aws_isolation": "benchmarks.aws_isolation",
     "tool_list_size": "benchmarks.tool_list_size",
+    "fair_share": "benchmarks.fair_share",
 }

@@ -28,7 +28,12 @@ import httpx
 from tests.support.fake_workers_ai import fake_workers_ai
 
 from benchmarks.report import FigureResult, Measurement, Target
-from benchmarks.support.instruments import CompletionRecorder, FixedLatencyProvider, rendered_image
+from benchmarks.support.instruments import (
+    CompletionRecorder,
+    FixedLatencyProvider,
+    PoolConfig,
+    rendered_image,
+)
 from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
 from imagegen.adapters.sqlite_store import SqliteJobStore
@@ -52,20 +57,13 @@ LIMITER_BURST = max(1, RATE_LIMIT_PER_MINUTE // 60)
 RATE_TOLERANCE = 1.01
 
 
-@dataclass(frozen=True)
-class Config:
-    jobs: int
-    concurrency: int
-    latency: float
-
-
 EFFICIENCY = {
-    False: Config(jobs=96, concurrency=12, latency=1.0),
-    True: Config(jobs=8, concurrency=4, latency=0.4),
+    False: PoolConfig(jobs=96, concurrency=12, latency=1.0),
+    True: PoolConfig(jobs=8, concurrency=4, latency=0.4),
 }
 LIMITED = {
-    False: Config(jobs=72, concurrency=32, latency=0.05),
-    True: Config(jobs=24, concurrency=16, latency=0.05),
+    False: PoolConfig(jobs=72, concurrency=32, latency=0.05),
+    True: PoolConfig(jobs=24, concurrency=16, latency=0.05),
 }
 
 
@@ -145,7 +143,7 @@ def run(quick: bool) -> FigureResult:
     )
 
 
-async def _drain(data_dir: Path, provider: ImageProvider, config: Config) -> PoolRun:
+async def _drain(data_dir: Path, provider: ImageProvider, config: PoolConfig) -> PoolRun:
     """Queue `config.jobs` jobs, then time the pool from start until every one has been processed."""
     store = SqliteJobStore(data_dir / "jobs.db")
     recorder = CompletionRecorder(store)
@@ -178,12 +176,12 @@ async def _drain(data_dir: Path, provider: ImageProvider, config: Config) -> Poo
         store.close()
 
 
-async def _fixed_latency_run(data_dir: Path, config: Config) -> PoolRun:
+async def _fixed_latency_run(data_dir: Path, config: PoolConfig) -> PoolRun:
     provider = FixedLatencyProvider(config.latency, await rendered_image())
     return await _drain(data_dir, provider, config)
 
 
-def _rate_limited_run(data_dir: Path, config: Config) -> tuple[PoolRun, list[float]]:
+def _rate_limited_run(data_dir: Path, config: PoolConfig) -> tuple[PoolRun, list[float]]:
     starts: list[float] = []
 
     async def record_start(request: httpx.Request) -> None:

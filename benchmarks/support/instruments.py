@@ -24,6 +24,15 @@ from imagegen.ports import GeneratedImage, GenerationRequest, JobStore
 PROVIDER_NAME = "bench-fixed-latency"
 
 
+@dataclass(frozen=True)
+class PoolConfig:
+    """A run's size: how many jobs, how many generated at once, and how long each generation takes."""
+
+    jobs: int
+    concurrency: int
+    latency: float
+
+
 async def rendered_image(model: str = "flux-schnell") -> GeneratedImage:
     """One full-size (1024x1024) preview image, drawn once and then served by every provider call."""
     return await PreviewProvider().generate(GenerationRequest(model=model, prompt="benchmark image"))

@@ -79,6 +79,7 @@ async def record_handler(record: SQSRecord, lambda_context: LambdaContext | None
             return "dropped"
         message = QueuedMessage(
             job_id=job.job_id,
+            group=record.attributes.message_group_id or "",
             delivery_count=int(record.attributes.approximate_receive_count or 1),
             receipt=record.receipt_handle,
         )

@@ -17,3 +17,13 @@ def make_thumbnail(data: bytes, max_side: int = THUMBNAIL_MAX_SIDE) -> bytes:
         buffer = io.BytesIO()
         image.convert("RGB").save(buffer, format="JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
     return buffer.getvalue()
+
+
+def decodes(data: bytes) -> bool:
+    """Whether the bytes are a whole image a decoder can read (a truncated or overwritten file is not)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    return True

@@ -13,6 +13,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from imagegen.domain.image_health import StoredObject
 from imagegen.domain.limits import ClientLimits, DayUsage
 from imagegen.domain.models import Generation, GenerationParams, ImageRef, Job, JobStatus
 
@@ -85,8 +86,12 @@ class JobStore(Protocol):
     async def cancel_job(self, job_id: str, now: datetime) -> Job | None:
         """Any non-terminal state -> cancelled. Returns the job as it now is, or None when missing."""
 
-    async def release_job(self, job_id: str, now: datetime) -> bool:
-        """processing -> pending, so that a retry can claim it again (transient provider error)."""
+    async def release_job(self, job_id: str, now: datetime, *, attempted: bool = True) -> bool:
+        """processing -> pending, so that a retry can claim it again (transient provider error).
+
+        `attempted=False` gives the job back as if it had never been claimed (a clean shutdown): the
+        attempt the claim counted is taken back.
+        """
 
     async def list_jobs(self, query: JobQuery) -> Page[Job]: ...
 
@@ -110,13 +115,18 @@ class QueuedMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     job_id: str
+    group: str = ""  # whose job it is: queues share their deliveries fairly between groups
     delivery_count: int = 1
     receipt: str = ""  # the queue's handle for this delivery (an SQS receipt handle)
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, job_ids: Sequence[str]) -> None:
-        """Hand jobs to the worker side in one batch operation."""
+    async def enqueue(self, job_ids: Sequence[str], group: str) -> None:
+        """Hand jobs to the worker side in one batch operation.
+
+        `group` is the client the jobs belong to: a queue serves groups fairly, so that one client's
+        backlog never holds up another client's job for more than one generation.
+        """
 
     async def redeliver(self, message: QueuedMessage, delay_seconds: float) -> bool:
         """Bring a delivered message back after `delay_seconds` instead of on the queue's own terms.
@@ -126,9 +136,10 @@ class JobQueue(Protocol):
 
 
 class JobChanges(Protocol):
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float) -> bool:
         """Return when a watched job may have changed since the last call (or since subscribing),
-        or after `timeout` seconds."""
+        or after `timeout` seconds. False once the watcher has closed (the server is stopping): no
+        change will be seen any more, so the waiter should answer now."""
 
 
 class JobWatcher(Protocol):
@@ -146,6 +157,9 @@ class ImageStore(Protocol):
 
     async def get(self, key: str) -> tuple[bytes, str] | None:
         """The object's bytes and content type, or None."""
+
+    async def stat(self, key: str) -> StoredObject | None:
+        """The object's size and content type without reading it (a HEAD, a stat), or None if absent."""
 
     async def delete(self, key: str) -> None:
         """Remove the object; deleting a missing object is not an error."""

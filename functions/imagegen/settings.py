@@ -72,6 +72,12 @@ class LocalSettings(ServiceSettings):
         description="Browser origins allowed to call /mcp (CORS). Empty: no CORS headers.",
     )
     worker_concurrency: int = Field(default=4, ge=1, le=64)
+    shutdown_grace_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=300,
+        description="On SIGTERM/Ctrl-C, how long open requests may finish before they are cut off.",
+    )
     max_request_body_bytes: int = Field(default=1_000_000, ge=1024)
 
     @property

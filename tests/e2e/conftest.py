@@ -3,7 +3,7 @@ handlers behind the emulated API Gateway, Lambda and SQS, on moto's server)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,8 @@ class Backend:
     token: str
     # A port whose loopback names the server accepts as Host: for a proxy in front of it (conformance).
     proxy_port: int
+    # Replace (None: delete) a stored object behind the server's back, as an operator or a fault would.
+    tamper: Callable[[str, bytes | None], None]
 
     @property
     def mcp_url(self) -> str:
@@ -69,9 +71,38 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     name: str = request.param
     if name == "aws":
         aws, proxy_port = request.getfixturevalue("aws_path")
-        return Backend(name=name, url=aws.url, token=aws.token, proxy_port=proxy_port)
+        return Backend(
+            name=name, url=aws.url, token=aws.token, proxy_port=proxy_port, tamper=_bucket_tamper(aws)
+        )
     local, proxy_port = request.getfixturevalue("local_backend")
-    return Backend(name=name, url=local.url, token=local.token, proxy_port=proxy_port)
+    return Backend(
+        name=name, url=local.url, token=local.token, proxy_port=proxy_port, tamper=_folder_tamper(local)
+    )
+
+
+def _bucket_tamper(aws: EmulatedAws) -> Callable[[str, bytes | None], None]:
+    bucket = aws.stack.config.names.bucket
+
+    def tamper(key: str, data: bytes | None) -> None:
+        if data is None:
+            aws.stack.s3.delete_object(Bucket=bucket, Key=key)
+        else:
+            head = aws.stack.s3.head_object(Bucket=bucket, Key=key)
+            aws.stack.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=head["ContentType"])
+
+    return tamper
+
+
+def _folder_tamper(local: LocalServer) -> Callable[[str, bytes | None], None]:
+    root = local.settings.imagegen_data_dir / "images"
+
+    def tamper(key: str, data: bytes | None) -> None:
+        if data is None:
+            (root / key).unlink()
+        else:
+            (root / key).write_bytes(data)
+
+    return tamper
 
 
 def structured(result: Any) -> dict[str, Any]:

@@ -6,15 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from tests.support.cli_process import IMAGEGEN, wait_for_health
 from tests.support.servers import free_port
 
-IMAGEGEN = [sys.executable, "-c", "from imagegen.cli import main; main()"]
 TOKEN = "cli-serve-token-0123456789abcdef"
 
 
@@ -33,7 +31,7 @@ def test_serve_prints_token_and_configs_and_keeps_the_token(tmp_path: Path) -> N
         [*IMAGEGEN, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        health = _wait_for_health(process, port)
+        health = wait_for_health(process, port)
         token = (tmp_path / "auth_token").read_text().strip()
         listed = httpx.post(
             f"http://127.0.0.1:{port}/mcp",
@@ -76,7 +74,7 @@ def test_serve_aws_with_moto_runs_the_deployed_handlers_and_leaves_no_process_be
         text=True,
     )
     try:
-        health = _wait_for_health(process, port)
+        health = wait_for_health(process, port)
         # When a client lists the tools
         listed = httpx.post(
             f"http://127.0.0.1:{port}/mcp",
@@ -103,17 +101,6 @@ def test_serve_aws_with_moto_runs_the_deployed_handlers_and_leaves_no_process_be
     assert "REPORT RequestId" in printed and "Init Duration" in printed
     assert process.returncode == 0
     assert not [pid for pid in runtimes if Path(f"/proc/{pid}").exists()]
-
-
-def _wait_for_health(process: subprocess.Popen[str], port: int) -> httpx.Response:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
-        except httpx.TransportError:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
 
 
 def _runtime_processes(parent: int) -> list[int]:

@@ -20,6 +20,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from imagegen.adapters.aws import schema
+from imagegen.emulator.moto_fidelity import make_moto_behave_like_aws
 from imagegen.emulator.stack import EmulatedStack, StackConfig, StackNames
 from tests.support.servers import free_port, serve_in_thread
 
@@ -60,6 +61,7 @@ class EmulatedAws:
 @contextmanager
 def moto_server() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per AWS call otherwise
+    make_moto_behave_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

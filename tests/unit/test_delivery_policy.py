@@ -148,3 +148,22 @@ async def test_a_worker_that_cannot_be_built_is_a_failed_delivery(core: Core) ->
 
     assert verdict.gave_up is ReasonCode.INTERNAL_ERROR
     assert await status(core, job_id) is JobStatus.FAILED
+
+
+@pytest.mark.parametrize("rules", [SQS_RULES, LOCAL_RULES])
+async def test_a_delivery_stopped_by_a_clean_shutdown_gives_the_job_back_unattempted(
+    core: Core, rules: DeliveryRules
+) -> None:
+    core.provider.release.clear()  # the generation is under way when the stop comes
+    job_id = await submitted(core)
+    delivery = asyncio.create_task(policy(core, rules).handle(QueuedMessage(job_id=job_id)))
+    while not core.provider.calls:
+        await asyncio.sleep(0)
+
+    delivery.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await delivery
+
+    job = await core.store.get_job(job_id)
+    assert job is not None
+    assert (job.status, job.attempts) == (JobStatus.PENDING, 0)

@@ -61,6 +61,21 @@ def test_release_returns_only_processing_jobs_to_pending() -> None:
     assert make_job().released(T0) is None
 
 
+def test_a_job_given_back_at_a_clean_shutdown_gets_its_attempt_back_and_a_failed_one_keeps_it() -> None:
+    twice = make_job().claimed(T0, 60)
+    assert twice is not None
+    twice = twice.released(T0)
+    assert twice is not None
+    processing = twice.claimed(T0, 60)
+    assert processing is not None and processing.attempts == 2
+
+    given_back = processing.released(T0, attempted=False)
+    retried = processing.released(T0)
+
+    assert given_back is not None and given_back.attempts == 1
+    assert retried is not None and retried.attempts == 2
+
+
 def test_the_documented_transition_table_is_exactly_what_the_methods_do() -> None:
     pending = make_job()
     processing = pending.claimed(T0, 60)

@@ -10,9 +10,9 @@ import pytest
 from imagegen.domain.caller import Caller
 from imagegen.domain.deadline import Deadline
 from imagegen.domain.errors import InvalidRequest, JobNotFound, ServiceUnavailable, StorageError
-from imagegen.domain.models import JobStatus
+from imagegen.domain.models import Job, JobStatus
 from imagegen.services.history import HistoryService
-from imagegen.services.jobs import JobService, PageRequest, WaitProgress
+from imagegen.services.jobs import JobService, PageRequest, WaitOutcome, WaitProgress
 from tests.unit.conftest import Core
 
 ALICE = Caller(owner="alice")
@@ -88,9 +88,9 @@ async def test_wait_returns_at_once_for_finished_job(core: Core) -> None:
     assert outcome.elapsed_seconds < 0.5
 
 
-async def test_wait_wakes_when_the_job_completes_not_on_a_poll(core: Core) -> None:
-    # Given a service with no periodic wake-up within the test's patience: an hour of budget and heartbeat
-    jobs = JobService(
+def unhurried(core: Core) -> JobService:
+    """A service with no periodic wake-up within a test's patience: an hour of budget and heartbeat."""
+    return JobService(
         core.store,
         core.queue,
         core.watcher,
@@ -99,18 +99,42 @@ async def test_wait_wakes_when_the_job_completes_not_on_a_poll(core: Core) -> No
         max_wait_seconds=3600,
         progress_interval_seconds=3600,
     )
-    [job] = await jobs.submit(ALICE, "a fox")
 
-    # When the job completes while a client waits on it
+
+async def unhurried_wait(core: Core) -> tuple[Job, asyncio.Task[WaitOutcome]]:
+    """A job and a client waiting on it with an unhurried service, once the wait has subscribed."""
+    jobs = unhurried(core)
+    [job] = await jobs.submit(ALICE, "a fox")
     waiting = asyncio.create_task(jobs.wait(ALICE, [job.job_id]))
     while not core.watcher.watching(job.job_id):
         await asyncio.sleep(0)
+    return job, waiting
+
+
+async def test_wait_wakes_when_the_job_completes_not_on_a_poll(core: Core) -> None:
+    # Given a client waiting with an hour of budget
+    job, waiting = await unhurried_wait(core)
+
+    # When the job completes
     await core.worker.process(job.job_id)
 
     # Then the worker's signal wakes the waiter: only a missed wake-up could take anywhere near an hour
     outcome = await asyncio.wait_for(waiting, timeout=30)
     assert outcome.jobs[0].status is JobStatus.COMPLETED
     assert not outcome.timed_out
+
+
+async def test_when_the_server_starts_stopping_a_wait_answers_still_running_at_once(core: Core) -> None:
+    # Given a client waiting with an hour of budget on a job nobody works on
+    job, waiting = await unhurried_wait(core)
+
+    # When the server is asked to stop
+    core.watcher.close()
+
+    # Then the wait answers the ordinary "still running, call again" instead of holding up the exit
+    outcome = await asyncio.wait_for(waiting, timeout=30)
+    assert outcome.timed_out
+    assert [j.job_id for j in outcome.still_running] == [job.job_id]
 
 
 async def test_wait_times_out_with_a_normal_still_running_outcome(core: Core) -> None:
@@ -217,15 +241,7 @@ async def test_cancel_pending_job_means_it_never_runs(core: Core) -> None:
 
 async def test_a_completion_during_a_progress_report_is_not_missed(core: Core) -> None:
     # Given a service whose next wake-up after the first progress report is an hour away
-    jobs = JobService(
-        core.store,
-        core.queue,
-        core.watcher,
-        core.clock,
-        default_wait_seconds=3600,
-        max_wait_seconds=3600,
-        progress_interval_seconds=3600,
-    )
+    jobs = unhurried(core)
     [job] = await jobs.submit(ALICE, "a fox")
 
     async def finish_while_reporting(progress: WaitProgress) -> None:
@@ -255,7 +271,7 @@ async def test_a_thumbnail_that_cannot_be_read_is_left_out_not_an_error(core: Co
 
 
 async def test_jobs_that_cannot_be_queued_are_failed_and_the_caller_told(core: Core) -> None:
-    async def queue_down(job_ids: object) -> None:
+    async def queue_down(job_ids: object, group: str) -> None:
         raise StorageError("could not queue jobs: ServiceUnavailable")
 
     core.queue.enqueue = queue_down  # type: ignore[method-assign]

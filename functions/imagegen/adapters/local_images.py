@@ -9,7 +9,11 @@ from pathlib import Path
 
 from imagegen.domain.errors import StorageError
 from imagegen.domain.image_format import detect_image_format
+from imagegen.domain.image_health import StoredObject
 from imagegen.domain.models import ImageRef
+
+SNIFF_BYTES = 16  # enough for every signature detect_image_format knows
+UNKNOWN_TYPE = "application/octet-stream"
 
 
 class LocalImageStore:
@@ -54,10 +58,30 @@ class LocalImageStore:
         except OSError as exc:
             raise StorageError(f"could not read image {key}: {exc.strerror}") from exc
         fmt = detect_image_format(data)
-        return data, fmt.content_type if fmt else "application/octet-stream"
+        return data, fmt.content_type if fmt else UNKNOWN_TYPE
+
+    async def stat(self, key: str) -> StoredObject | None:
+        try:
+            path = self._path(key)
+            return await asyncio.to_thread(_stat, path)
+        except StorageError:  # not a key we could have written
+            return None
+        except OSError as exc:
+            raise StorageError(f"could not check image {key}: {exc.strerror}") from exc
 
     async def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+
+def _stat(path: Path) -> StoredObject | None:
+    """Size, and the type the first bytes say (a folder keeps no declared type, so the bytes are asked)."""
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            fmt = detect_image_format(handle.read(SNIFF_BYTES))
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    return StoredObject(size_bytes=size, content_type=fmt.content_type if fmt else UNKNOWN_TYPE)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -20,13 +21,31 @@ DeliveryHandler = Callable[[QueuedMessage], Awaitable[Any]]
 
 
 class InProcessQueue:
+    """Round robin between groups (clients), first in first out within each: a client with a thousand
+    jobs queued holds up another client's job for at most one delivery."""
+
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[QueuedMessage] = asyncio.Queue()
+        # Insertion order is the rotation: the group served last goes to the back.
+        self._waiting: dict[str, deque[QueuedMessage]] = {}
+        self._available = asyncio.Semaphore(0)  # one permit per waiting message
+        self._unfinished = 0
+        self._all_done = asyncio.Event()
+        self._all_done.set()
         self._later: set[asyncio.Task[None]] = set()
 
-    async def enqueue(self, job_ids: Sequence[str]) -> None:
+    async def enqueue(self, job_ids: Sequence[str], group: str) -> None:
         for job_id in job_ids:
-            self._queue.put_nowait(QueuedMessage(job_id=job_id))
+            self._put(QueuedMessage(job_id=job_id, group=group))
+
+    def _put(self, message: QueuedMessage) -> None:
+        self._waiting.setdefault(message.group, deque()).append(message)
+        self._unfinished += 1
+        self._all_done.clear()
+        self._available.release()
+
+    def waiting(self) -> dict[str, int]:
+        """Messages waiting per group, in the order the groups will be served."""
+        return {group: len(messages) for group, messages in self._waiting.items()}
 
     async def redeliver(self, message: QueuedMessage, delay_seconds: float) -> bool:
         again = message.model_copy(update={"delivery_count": message.delivery_count + 1})
@@ -37,16 +56,25 @@ class InProcessQueue:
 
     async def _put_later(self, message: QueuedMessage, delay_seconds: float) -> None:
         await asyncio.sleep(delay_seconds)
-        self._queue.put_nowait(message)
+        self._put(message)
 
     async def get(self) -> QueuedMessage:
-        return await self._queue.get()
+        await self._available.acquire()
+        group, messages = next(iter(self._waiting.items()))
+        message = messages.popleft()
+        del self._waiting[group]
+        if messages:
+            self._waiting[group] = messages
+        return message
 
     def task_done(self) -> None:
-        self._queue.task_done()
+        self._unfinished -= 1
+        if self._unfinished == 0:
+            self._all_done.set()
 
     async def join(self) -> None:
-        await self._queue.join()
+        """Return once every message put so far has been delivered and handled."""
+        await self._all_done.wait()
 
     async def close(self) -> None:
         """Drop the redeliveries still waiting (their jobs are picked up again at the next start)."""

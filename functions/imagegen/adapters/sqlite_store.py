@@ -169,8 +169,8 @@ class SqliteJobStore:
         self._transition(job_id, lambda job: job.cancelled(now))
         return await self.get_job(job_id)
 
-    async def release_job(self, job_id: str, now: datetime) -> bool:
-        return self._transition(job_id, lambda job: job.released(now)) is not None
+    async def release_job(self, job_id: str, now: datetime, *, attempted: bool = True) -> bool:
+        return self._transition(job_id, lambda job: job.released(now, attempted=attempted)) is not None
 
     def _transition(self, job_id: str, change: Callable[[Job], Job | None]) -> Job | None:
         """Apply a domain transition atomically; None when the job is missing or the transition does not apply."""

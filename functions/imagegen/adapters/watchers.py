@@ -15,16 +15,20 @@ from imagegen.ports import JobChanges
 
 
 class _EventChanges:
-    def __init__(self) -> None:
+    def __init__(self, watcher: InProcessWatcher) -> None:
         self.event = asyncio.Event()
+        self._watcher = watcher
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float) -> bool:
+        if self._watcher.closed:
+            return False
         try:
             async with asyncio.timeout(max(timeout, 0)):
                 await self.event.wait()
         except TimeoutError:
-            return
+            return True
         self.event.clear()
+        return not self._watcher.closed
 
 
 class InProcessWatcher:
@@ -32,10 +36,18 @@ class InProcessWatcher:
 
     def __init__(self) -> None:
         self._subscribers: defaultdict[str, set[_EventChanges]] = defaultdict(set)
+        self.closed = False
+
+    def close(self) -> None:
+        """The server is stopping: wake every waiter so that it answers now instead of holding up the exit."""
+        self.closed = True
+        for subscribers in list(self._subscribers.values()):
+            for changes in subscribers:
+                changes.event.set()
 
     @asynccontextmanager
     async def watch(self, job_ids: Sequence[str]) -> AsyncIterator[JobChanges]:
-        changes = _EventChanges()
+        changes = _EventChanges(self)
         for job_id in job_ids:
             self._subscribers[job_id].add(changes)
         try:
@@ -61,8 +73,9 @@ class _Poll:
     def __init__(self, interval: float) -> None:
         self._interval = interval
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float) -> bool:
         await asyncio.sleep(max(0.0, min(self._interval, timeout)))
+        return True
 
 
 class PollingWatcher:

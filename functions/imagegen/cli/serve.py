@@ -91,6 +91,7 @@ def serve_command(
 def serve_local(settings: LocalSettings) -> None:
     import uvicorn
 
+    from imagegen.cli.graceful import GracefulServer
     from imagegen.runtime.local import LocalRuntime
     from imagegen.runtime.providers import select_provider
     from imagegen.web.routes import MCP_PATH
@@ -106,14 +107,16 @@ def serve_local(settings: LocalSettings) -> None:
     runtime = LocalRuntime(settings, provider)
     print_client_configs(settings.base_url + MCP_PATH, token, is_new, settings.imagegen_data_dir)
     console.print(f"Provider: [bold]{provider.name}[/]   data: {settings.imagegen_data_dir.resolve()}")
-    uvicorn.run(
+    config = uvicorn.Config(
         runtime.web_app(keyring),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         log_config=uvicorn_log_config(),
         server_header=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+    GracefulServer(config, drain=runtime.drain).run()
 
 
 def serve_aws(settings: LocalSettings, *, moto: bool, account_concurrency: int) -> None:
@@ -151,6 +154,7 @@ def serve_aws(settings: LocalSettings, *, moto: bool, account_concurrency: int) 
             log_level=settings.log_level.lower(),
             log_config=uvicorn_log_config(),
             server_header=False,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
     finally:
         stack.close()
@@ -212,10 +216,10 @@ def _require_emulator(moto: bool) -> None:
 def _start_moto() -> tuple[ThreadedMotoServer, str]:
     from moto.server import ThreadedMotoServer
 
-    from imagegen.emulator.moto_dynamodb import serialize_moto_dynamodb
+    from imagegen.emulator.moto_fidelity import make_moto_behave_like_aws
     from imagegen.emulator.stack import EMULATOR_CREDENTIALS
 
-    serialize_moto_dynamodb()
+    make_moto_behave_like_aws()
     for name, value in EMULATOR_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

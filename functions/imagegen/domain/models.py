@@ -144,11 +144,15 @@ class Job(BaseModel):
         update = {"status": status, "error_code": code, "completed_at": now, "updated_at": now}
         return self.model_copy(update=update if message is None else {**update, "error_message": message})
 
-    def released(self, now: datetime) -> Job | None:
-        """processing -> pending, for a retry after a transient failure."""
+    def released(self, now: datetime, *, attempted: bool = True) -> Job | None:
+        """processing -> pending, for a retry after a transient failure; with `attempted=False` (given back
+        at a clean shutdown) the claim's attempt is taken back, so restarts never use up a job's attempts."""
         if self.status is not JobStatus.PROCESSING:
             return None
-        return self.model_copy(update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now})
+        attempts = self.attempts if attempted else max(0, self.attempts - 1)
+        return self.model_copy(
+            update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now, "attempts": attempts}
+        )
 
     def without_image(self) -> Job:
         return self.model_copy(update={"image": None})

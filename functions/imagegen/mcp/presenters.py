@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel
 
-from imagegen.domain.models import Job, JobStatus
+from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.mcp.context import AppContext, current_deadline
-from imagegen.mcp.schemas import JobView, WaitResult
+from imagegen.mcp.schemas import GenerationView, JobView, WaitResult
 from imagegen.ports import Page
 from imagegen.services.history import HistoryService
 from imagegen.services.jobs import WaitOutcome
@@ -34,13 +35,53 @@ def image_uri(job_id: str) -> str:
     return f"{IMAGE_URI_PREFIX}{job_id}"
 
 
-async def image_blocks(app: AppContext, history: HistoryService, jobs: Iterable[Job]) -> list[ContentBlock]:
+async def checked_views(
+    history: HistoryService,
+    jobs: Sequence[Job],
+    provider_name: str,
+    *,
+    completed_before: datetime | None = None,
+) -> list[JobView]:
+    """Views of jobs whose completed images were checked in the store (missing or damaged say so).
+
+    `completed_before`: check only images finished before then; one this very call watched being written
+    needs no second look.
+    """
+    to_check = {
+        job.job_id: job.image
+        for job in jobs
+        if job.status is JobStatus.COMPLETED
+        and job.image is not None
+        and (
+            completed_before is None or (job.completed_at is not None and job.completed_at < completed_before)
+        )
+    }
+    problems = await history.image_problems(to_check) if to_check else {}
+    return [JobView.of(job, provider_name, problems.get(job.job_id)) for job in jobs]
+
+
+async def checked_generation_views(
+    history: HistoryService, generations: Sequence[Generation]
+) -> list[GenerationView]:
+    problems = await history.image_problems({item.job_id: item.image for item in generations})
+    return [GenerationView.of(item, problems.get(item.job_id)) for item in generations]
+
+
+async def image_blocks(
+    app: AppContext, history: HistoryService, jobs: Iterable[Job], views: Sequence[JobView] = ()
+) -> list[ContentBlock]:
     """A resource_link per completed image, plus small inline thumbnails for clients that show images.
 
-    Thumbnails are made concurrently and for the first few images only, so a batch result stays small
-    and quick, and never past the request's deadline (on AWS a wait has already used most of it).
+    Images the views report missing or damaged get neither. Thumbnails are made concurrently and for the
+    first few images only, so a batch result stays small and quick, and never past the request's deadline
+    (on AWS a wait has already used most of it).
     """
-    done = [job for job in jobs if job.status is JobStatus.COMPLETED and job.image is not None]
+    unavailable = {view.job_id for view in views if view.image_problem}
+    done = [
+        job
+        for job in jobs
+        if job.status is JobStatus.COMPLETED and job.image is not None and job.job_id not in unavailable
+    ]
     blocks: list[ContentBlock] = [
         ResourceLink(
             type="resource_link",
@@ -83,8 +124,7 @@ def page_info(page: Page[Any], limit: int, offset: int) -> dict[str, Any]:
     }
 
 
-def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
-    views = [JobView.of(job, provider_name) for job in outcome.jobs]
+def wait_result(outcome: WaitOutcome, views: list[JobView]) -> WaitResult:
     completed = sum(job.status is JobStatus.COMPLETED for job in outcome.jobs)
     cancelled = sum(job.status is JobStatus.CANCELLED for job in outcome.jobs)
     running = len(outcome.still_running)
@@ -110,6 +150,11 @@ def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
         next_step = (
             "Some jobs failed: see error_code and error_message. You may retry those with generate_image."
         )
+    elif any(view.image_problem for view in views):
+        next_step = (
+            "Some images can no longer be served (see image_problem_message): generate them again with "
+            "generate_image; show the user the others."
+        )
     elif cancelled:
         next_step = "Cancelled jobs were stopped on request; show the user any image_url that completed."
     else:
@@ -131,6 +176,8 @@ def wait_result(outcome: WaitOutcome, provider_name: str) -> WaitResult:
 
 
 def describe_job(view: JobView) -> str:
+    if view.image_problem_message:
+        return f"Job {view.job_id} completed, but: {view.image_problem_message}"
     if view.status == JobStatus.COMPLETED and view.image_url is None:
         return f"Job {view.job_id} completed; its image has been deleted."
     if view.status == JobStatus.COMPLETED:

@@ -9,9 +9,9 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from imagegen.domain.errors import InvalidRequest, JobNotFound
+from imagegen.domain.image_health import ImageUnavailable
 from imagegen.mcp.context import AppContext, caller_from, current_caller
-from imagegen.mcp.presenters import IMAGE_URI_PREFIX, image_uri
-from imagegen.mcp.schemas import GenerationView
+from imagegen.mcp.presenters import IMAGE_URI_PREFIX, checked_generation_views, image_uri
 from imagegen.services.history import HistoryService
 from imagegen.services.jobs import PageRequest
 
@@ -34,6 +34,9 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Non
             data, _content_type = await history.read_image(caller_from(ctx), job_id)
         except (JobNotFound, InvalidRequest) as exc:
             raise ResourceNotFoundError(str(exc)) from exc
+        except ImageUnavailable as exc:
+            # The job exists and completed: say what became of its image, not that there is no such job.
+            raise ResourceError(str(exc)) from exc
         if len(data) > MAX_INLINE_IMAGE_BYTES:
             job = await app.jobs.get(caller_from(ctx), job_id)
             url = job.image.url if job.image else "its image_url"
@@ -55,9 +58,10 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Non
         if caller is None:
             raise ResourceNotFoundError("Not authenticated.")
         page = await app.jobs.list_generations(caller, PageRequest(limit=RECENT_IMAGES_COUNT))
+        views = await checked_generation_views(history, page.items)
         return json.dumps(
             [
-                {"uri": image_uri(item.job_id), **GenerationView.of(item).model_dump(mode="json")}
-                for item in page.items
+                {"uri": image_uri(view.job_id), **view.model_dump(mode="json", exclude_none=True)}
+                for view in views
             ]
         )

@@ -8,8 +8,19 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from imagegen.domain.catalog import ModelSummary
+from imagegen.domain.image_health import ImageProblem, explain
 from imagegen.domain.models import Generation, Job
 from imagegen.services.history import Today
+
+IMAGE_PROBLEM_DESCRIPTION = (
+    "Set when the stored image can no longer be served: missing or damaged (then generate it again)"
+)
+
+
+def _problem_fields(problem: ImageProblem | None, job_id: str) -> dict[str, str]:
+    if problem is None:
+        return {}
+    return {"image_problem": problem.value, "image_problem_message": explain(problem, job_id)}
 
 
 class JobView(BaseModel):
@@ -30,9 +41,11 @@ class JobView(BaseModel):
     error_message: str | None = None
     batch_id: str | None = None
     estimated_cost_usd: float | None = None
+    image_problem: str | None = Field(default=None, description=IMAGE_PROBLEM_DESCRIPTION)
+    image_problem_message: str | None = None
 
     @classmethod
-    def of(cls, job: Job, provider_name: str) -> JobView:
+    def of(cls, job: Job, provider_name: str, problem: ImageProblem | None = None) -> JobView:
         image = job.image
         return cls(
             job_id=job.job_id,
@@ -52,6 +65,7 @@ class JobView(BaseModel):
             error_message=job.error_message,
             batch_id=job.batch_id,
             estimated_cost_usd=job.estimated_cost_usd,
+            **_problem_fields(problem, job.job_id),
         )
 
 
@@ -67,9 +81,11 @@ class GenerationView(BaseModel):
     height: int | None = None
     size_bytes: int
     created_at: datetime
+    image_problem: str | None = Field(default=None, description=IMAGE_PROBLEM_DESCRIPTION)
+    image_problem_message: str | None = None
 
     @classmethod
-    def of(cls, generation: Generation) -> GenerationView:
+    def of(cls, generation: Generation, problem: ImageProblem | None = None) -> GenerationView:
         image = generation.image
         return cls(
             job_id=generation.job_id,
@@ -83,6 +99,7 @@ class GenerationView(BaseModel):
             height=image.height,
             size_bytes=image.size_bytes,
             created_at=generation.created_at,
+            **_problem_fields(problem, generation.job_id),
         )
 
 

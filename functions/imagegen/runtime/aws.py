@@ -24,6 +24,7 @@ from imagegen.adapters.preview_provider import PREVIEW_PROVIDER_NAME
 from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import PollingWatcher
 from imagegen.adapters.workers_ai.settings import WorkersAISettings
+from imagegen.domain.image_health import StoredObject
 from imagegen.domain.limits import LimitsConfig
 from imagegen.domain.models import ImageRef
 from imagegen.mcp.context import AppContext
@@ -179,6 +180,9 @@ class _CurrentImages:
 
     async def get(self, key: str) -> tuple[bytes, str] | None:
         return await self._runtime.images().get(key)
+
+    async def stat(self, key: str) -> StoredObject | None:
+        return await self._runtime.images().stat(key)
 
     async def delete(self, key: str) -> None:
         await self._runtime.images().delete(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.applications import Starlette
@@ -54,6 +55,7 @@ class LocalRuntime:
             ),
         )
         self.pool = LocalWorkerPool(self.queue, self._deliver, concurrency=settings.worker_concurrency)
+        self._draining: asyncio.Future[None] | None = None
         self.context = AppContext(jobs=self.jobs, images=self.images, provider_name=provider.name)
 
     def web_app(self, keyring: KeyRing) -> Starlette:
@@ -75,7 +77,7 @@ class LocalRuntime:
         """Start the workers and queue every job a previous run left unfinished. Returns how many."""
         now = self.clock.now()
         unfinished = await self.store.unfinished_job_ids()
-        requeue: list[str] = []
+        requeue: dict[str, list[str]] = {}
         for job_id in unfinished:
             job = await self.store.get_job(job_id)
             if job is not None and job.attempts >= self.settings.max_attempts:
@@ -83,17 +85,30 @@ class LocalRuntime:
                 message = f"Stopped after {job.attempts} attempts that each ended with the server stopping."
                 await self.store.fail_job(job_id, ReasonCode.INTERNAL_ERROR.value, message, now)
                 continue
-            # Nothing else runs on this database, so a 'processing' job belongs to a dead process.
+            if job is None:
+                continue
+            # Nothing else runs on this database, so a 'processing' job belongs to a process that died
+            # mid-job (a clean stop gives its jobs back): the attempt it used stays counted.
             await self.store.release_job(job_id, now)
-            requeue.append(job_id)
+            requeue.setdefault(job.owner, []).append(job_id)
         self.pool.start()
-        await self.queue.enqueue(requeue)
-        if requeue:
-            logger.info("recovered %d unfinished job(s) from a previous run", len(requeue))
-        return len(requeue)
+        for owner, job_ids in requeue.items():
+            await self.queue.enqueue(job_ids, owner)
+        recovered = sum(len(job_ids) for job_ids in requeue.values())
+        if recovered:
+            logger.info("recovered %d unfinished job(s) from a previous run", recovered)
+        return recovered
+
+    async def drain(self) -> None:
+        """The server was asked to stop: take no more work, give running jobs back without counting an
+        attempt, and let every wait answer now instead of holding up the exit. Safe to call twice."""
+        if self._draining is None:
+            self.watcher.close()
+            self._draining = asyncio.ensure_future(self.pool.stop())
+        await asyncio.shield(self._draining)
 
     async def stop(self) -> None:
-        await self.pool.stop()
+        await self.drain()
         close = getattr(self.provider, "aclose", None)
         if close is not None:
             await close()

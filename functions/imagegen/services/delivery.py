@@ -102,6 +102,12 @@ class DeliveryPolicy:
                     message, None, ReasonCode.PROVIDER_TIMEOUT, "generation did not finish in time"
                 )
             return await self._redeliver(message, None, "ran out of time; the job was handed back")
+        except asyncio.CancelledError:
+            # A clean shutdown, not a crash: give the job back as never attempted, so that restarts never
+            # use up its attempts; the queue (or the next start) delivers it again.
+            await self._store.release_job(message.job_id, self._clock.now(), attempted=False)
+            self._watcher.notify(message.job_id)
+            raise
         except Exception:
             logger.exception("job %s crashed the worker", message.job_id)
             if last or not self.rules.queue_redelivers:

@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from imagegen.domain.caller import Caller
-from imagegen.domain.errors import InvalidRequest, JobNotFound
+from imagegen.domain.errors import InvalidRequest, JobNotFound, StorageError
+from imagegen.domain.image_health import ImageProblem, ImageUnavailable, examine, examine_content
 from imagegen.domain.limits import next_reset, utc_day
-from imagegen.domain.models import Job, JobStatus
+from imagegen.domain.models import ImageRef, Job, JobStatus
 from imagegen.domain.validation import validate_job_id, validate_time_window
-from imagegen.imaging import make_thumbnail
+from imagegen.imaging import decodes, make_thumbnail
 from imagegen.ports import Clock, ImageStore, JobQuery, JobStore
 
 logger = logging.getLogger(__name__)
 
 USAGE_MAX_JOBS = 10_000
+CONCURRENT_IMAGE_CHECKS = 10  # botocore's connection pool; more would only queue inside the client
 _USAGE_PAGE = 50
 
 
@@ -90,14 +93,36 @@ class HistoryService:
         )
 
     async def read_image(self, caller: Caller, job_id: str) -> tuple[bytes, str]:
+        """The image's bytes and their real content type; ImageUnavailable when it is missing or damaged."""
         job_id = validate_job_id(job_id)
         generation = await self._store.get_generation(job_id)
         if generation is None or not caller.can_see(generation.owner):
             raise JobNotFound(job_id)
         found = await self._images.get(generation.image.key)
-        if found is None:
-            raise JobNotFound(job_id)
-        return found
+        data = found[0] if found else None
+        whole = data is not None and await asyncio.to_thread(decodes, data)
+        problem = examine_content(generation.image, data, decodes=whole)
+        if problem is not None or data is None:
+            raise ImageUnavailable(problem or ImageProblem.MISSING, job_id)
+        return data, generation.image.content_type
+
+    async def image_problems(self, images: Mapping[str, ImageRef]) -> dict[str, ImageProblem]:
+        """Which of these stored images (by job id) are missing or damaged, asked of the store concurrently.
+
+        A store that cannot answer right now is not a problem of the image: nothing is reported for it.
+        """
+        limit = asyncio.Semaphore(CONCURRENT_IMAGE_CHECKS)
+
+        async def check(job_id: str, ref: ImageRef) -> tuple[str, ImageProblem | None]:
+            async with limit:
+                try:
+                    return job_id, examine(ref, await self._images.stat(ref.key))
+                except StorageError:
+                    logger.warning("could not check the image of job %s", job_id, exc_info=True)
+                    return job_id, None
+
+        checked = await asyncio.gather(*(check(job_id, ref) for job_id, ref in images.items()))
+        return {job_id: problem for job_id, problem in checked if problem is not None}
 
     async def thumbnail(self, job: Job) -> bytes | None:
         """A small JPEG of a completed job's image, or None when there is none to show.

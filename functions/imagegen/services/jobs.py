@@ -139,7 +139,7 @@ class JobService:
         ]
         await self._store.create_jobs(jobs, caller.limits)
         try:
-            await self._queue.enqueue([job.job_id for job in jobs])
+            await self._queue.enqueue([job.job_id for job in jobs], caller.owner)
         except StorageError as exc:
             # Jobs nobody will ever process must not sit 'pending': fail them, then say so plainly.
             # A message that did get through finds its job failed and is skipped by the worker.
@@ -225,7 +225,9 @@ class JobService:
                 ):
                     await on_progress(_progress(jobs, now - started, budget))
                     last_report, last_statuses = now, statuses
-                await changes.wait(min(ends_at - time.monotonic(), self._progress_interval))
+                if not await changes.wait(min(ends_at - time.monotonic(), self._progress_interval)):
+                    # The server is stopping: answer "still running" now; the client calls again after.
+                    ends_at = time.monotonic()
 
     # ------------------------------------------------------------ cancel
 

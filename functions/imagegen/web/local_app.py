@@ -6,6 +6,7 @@ stop with it; the local runtime (`runtime.local`) composes them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Protocol
@@ -22,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from imagegen import __version__
 from imagegen.domain.errors import StorageError
 from imagegen.domain.models import IMAGE_KEY_PREFIX
+from imagegen.imaging import decodes
 from imagegen.mcp.context import AppContext
 from imagegen.mcp.server import build_mcp_server
 from imagegen.ports import ImageStore
@@ -128,6 +130,15 @@ def create_local_app(
                 {"error": "not_found", "error_description": "No such image."}, status_code=404
             )
         data, content_type = found
+        if not await asyncio.to_thread(decodes, data):
+            # Never hand out bytes under a type they do not have: a browser would show a broken image.
+            return JSONResponse(
+                {
+                    "error": "damaged",
+                    "error_description": "This image is damaged and is not served; generate it again.",
+                },
+                status_code=410,
+            )
         # Keys are derived from random job ids and never rewritten with other content.
         return Response(
             data, media_type=content_type, headers={"cache-control": "public, max-age=31536000, immutable"}

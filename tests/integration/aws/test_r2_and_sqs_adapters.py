@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -13,6 +14,7 @@ from imagegen.adapters.aws.provision import create_bucket, create_queues
 from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client, r2_endpoint
 from imagegen.adapters.aws.sqs_queue import SqsJobQueue
 from imagegen.domain.errors import StorageError
+from imagegen.domain.image_health import StoredObject
 from tests.integration.aws.stack import jpeg_bytes
 from tests.support.aws import R2_ACCOUNT_ID, R2_ENDPOINT, R2_EU_ENDPOINT, REGION
 
@@ -63,6 +65,21 @@ async def test_put_get_delete_round_trip_through_the_r2_endpoint(r2: Any) -> Non
     await store.delete("images/a.jpg")  # deleting a missing object is not an error
 
 
+async def test_stat_reports_size_and_declared_type_without_reading_or_none_when_absent(r2: Any) -> None:
+    store = R2ImageStore("images", BASE_URL, r2)
+    reads: list[str] = []
+    r2.meta.events.register("before-call.s3.GetObject", lambda **kwargs: reads.append("GetObject"))
+    data = jpeg_bytes()
+    await store.put("images/a.jpg", data, "image/jpeg")
+
+    stored = await store.stat("images/a.jpg")
+    absent = await store.stat("images/missing.jpg")
+
+    assert stored == StoredObject(size_bytes=len(data), content_type="image/jpeg")
+    assert absent is None
+    assert reads == []
+
+
 async def test_storage_failures_surface_as_domain_errors(r2: Any) -> None:
     store = R2ImageStore("no-such-bucket", BASE_URL, r2)
 
@@ -80,7 +97,7 @@ async def test_enqueue_sends_batches_of_ten_with_job_id_bodies(aws: None) -> Non
     )
     ids = [str(uuid.uuid4()) for _ in range(23)]
 
-    await SqsJobQueue(queue_url, sqs).enqueue(ids)
+    await SqsJobQueue(queue_url, sqs).enqueue(ids, "alice")
 
     assert batches == [10, 10, 3]
     bodies: list[dict[str, str]] = []
@@ -92,9 +109,32 @@ async def test_enqueue_sends_batches_of_ten_with_job_id_bodies(aws: None) -> Non
     assert sorted(body["job_id"] for body in bodies) == sorted(ids)
 
 
+@pytest.mark.parametrize(
+    ("client", "group"),
+    [
+        ("alice", "alice"),
+        ("ci-bot_2", "ci-bot_2"),
+        ("zoë with spaces", "client-" + hashlib.sha256("zoë with spaces".encode()).hexdigest()[:32]),
+        ("x" * 200, "client-" + hashlib.sha256(("x" * 200).encode()).hexdigest()[:32]),
+    ],
+)
+async def test_each_message_names_its_client_as_the_fair_queue_group(
+    aws: None, client: str, group: str
+) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = create_queues(sqs, "jobs", visibility_timeout_seconds=60).queue_url
+
+    await SqsJobQueue(queue_url, sqs).enqueue([str(uuid.uuid4())], client)
+
+    message = sqs.receive_message(QueueUrl=queue_url, MessageSystemAttributeNames=["MessageGroupId"])[
+        "Messages"
+    ][0]
+    assert message["Attributes"]["MessageGroupId"] == group
+
+
 async def test_enqueue_to_a_missing_queue_raises_a_domain_error(aws: None) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     url = f"https://sqs.{REGION}.amazonaws.com/123456789012/missing"
 
     with pytest.raises(StorageError):
-        await SqsJobQueue(url, sqs).enqueue([str(uuid.uuid4())])
+        await SqsJobQueue(url, sqs).enqueue([str(uuid.uuid4())], "alice")

@@ -279,10 +279,10 @@ class DynamoDBJobStore:
             return True
         raise StorageError(f"job {job_id} kept changing; could not finish it")
 
-    async def release_job(self, job_id: str, now: datetime) -> bool:
+    async def release_job(self, job_id: str, now: datetime, *, attempted: bool = True) -> bool:
         item = await self._get_item(self._jobs, job_id)
         job = job_from(item) if item else None
-        released = job.released(now) if job else None
+        released = job.released(now, attempted=attempted) if job else None
         if item is None or job is None or released is None:
             return False
         try:

@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from imagegen.domain.errors import StorageError
+from imagegen.domain.image_health import StoredObject
 from imagegen.domain.models import ImageRef
 
 if TYPE_CHECKING:
@@ -89,12 +90,9 @@ class R2ImageStore:
 
     async def get(self, key: str) -> tuple[bytes, str] | None:
         def get() -> tuple[bytes, str] | None:
-            try:
-                response = self._client.get_object(Bucket=self._bucket, Key=key)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                    return None
-                raise
+            response = _none_if_missing(lambda: self._client.get_object(Bucket=self._bucket, Key=key))
+            if response is None:
+                return None
             body = response["Body"]
             try:
                 return body.read(), response.get("ContentType") or "application/octet-stream"
@@ -102,6 +100,18 @@ class R2ImageStore:
                 body.close()
 
         return await self._call(get, f"could not read image {key}")
+
+    async def stat(self, key: str) -> StoredObject | None:
+        def head() -> StoredObject | None:
+            response = _none_if_missing(lambda: self._client.head_object(Bucket=self._bucket, Key=key))
+            if response is None:
+                return None
+            return StoredObject(
+                size_bytes=response.get("ContentLength", 0),
+                content_type=response.get("ContentType") or "application/octet-stream",
+            )
+
+        return await self._call(head, f"could not check image {key}")
 
     async def delete(self, key: str) -> None:
         def delete() -> None:
@@ -118,3 +128,13 @@ class R2ImageStore:
             raise StorageError(f"{what}: {error.get('Code', 'error')}: {error.get('Message', '')}") from None
         except BotoCoreError as exc:
             raise StorageError(f"{what}: {exc}") from None
+
+
+def _none_if_missing(call: Callable[[], R]) -> R | None:
+    try:
+        return call()
+    except ClientError as exc:
+        # GetObject names the code; HeadObject has no body, so only the status shows.
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise

@@ -28,6 +28,7 @@ from imagegen.mcp.hints import GENERATES, READ_ONLY
 from imagegen.mcp.input_schemas import SchemaRules
 from imagegen.mcp.presenters import (
     THUMBNAIL_BUDGET_SECONDS,
+    checked_views,
     describe_wait,
     image_blocks,
     structured,
@@ -50,6 +51,7 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
             await ctx.report_progress(progress.progress, progress.total, progress.message)
 
         deadline = current_deadline.get()
+        started = app.jobs.clock.now()
         with tool_errors():
             outcome = await app.jobs.wait(
                 caller_from(ctx),
@@ -59,8 +61,11 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
                 # Leave the thumbnails their time before the request's deadline.
                 deadline=deadline.earlier_by(THUMBNAIL_BUDGET_SECONDS) if deadline else None,
             )
-        result = wait_result(outcome, app.provider_name)
-        return structured(result, describe_wait(result), await image_blocks(app, history, outcome.jobs))
+        views = await checked_views(history, outcome.jobs, app.provider_name, completed_before=started)
+        result = wait_result(outcome, views)
+        return structured(
+            result, describe_wait(result), await image_blocks(app, history, outcome.jobs, views)
+        )
 
     @server.tool(
         title="Generate image",

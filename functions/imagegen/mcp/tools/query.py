@@ -24,8 +24,15 @@ from imagegen.mcp.arguments import (
 from imagegen.mcp.context import AppContext, caller_from, tool_errors
 from imagegen.mcp.hints import READ_ONLY
 from imagegen.mcp.input_schemas import SchemaRules
-from imagegen.mcp.presenters import describe_job, image_blocks, page_info, structured
-from imagegen.mcp.schemas import GenerationList, GenerationView, JobList, JobView, ModelList, UsageResult
+from imagegen.mcp.presenters import (
+    checked_generation_views,
+    checked_views,
+    describe_job,
+    image_blocks,
+    page_info,
+    structured,
+)
+from imagegen.mcp.schemas import GenerationList, JobList, JobView, ModelList, UsageResult
 from imagegen.services.history import HistoryService
 
 
@@ -41,8 +48,8 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
     async def get_job_status(ctx: Context, job_id: JobId) -> Annotated[CallToolResult, JobView]:
         with tool_errors():
             job = await app.jobs.get(caller_from(ctx), job_id)
-        view = JobView.of(job, app.provider_name)
-        return structured(view, describe_job(view), await image_blocks(app, history, [job]))
+        [view] = await checked_views(history, [job], app.provider_name)
+        return structured(view, describe_job(view), await image_blocks(app, history, [job], [view]))
 
     @server.tool(
         title="List generated images",
@@ -67,10 +74,11 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
                 limit, offset, cursor, model, created_after, created_before, prompt_contains
             )
             page = await app.jobs.list_generations(caller_from(ctx), request)
-        views = [GenerationView.of(item) for item in page.items]
+        views = await checked_generation_views(history, page.items)
         result = GenerationList(generations=views, **page_info(page, limit, offset))
         lines = [
             f"- {view.created_at:%Y-%m-%d %H:%M} {view.image_url} ({view.model}): {view.prompt[:80]}"
+            + (f" [image {view.image_problem}: generate it again]" if view.image_problem else "")
             for view in views
         ]
         text = f"{len(views)} of {page.total_count} image(s)." + ("\n" + "\n".join(lines) if lines else "")
@@ -99,9 +107,13 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
                 limit, offset, cursor, model, created_after, created_before, prompt_contains
             )
             page = await app.jobs.list_jobs(caller_from(ctx), request, status)
-        views = [JobView.of(job, app.provider_name) for job in page.items]
+        views = await checked_views(history, page.items, app.provider_name)
         result = JobList(jobs=views, **page_info(page, limit, offset))
-        lines = [f"- {view.job_id} {view.status} ({view.model}): {view.prompt[:80]}" for view in views]
+        lines = [
+            f"- {view.job_id} {view.status} ({view.model}): {view.prompt[:80]}"
+            + (f" [image {view.image_problem}: generate it again]" if view.image_problem else "")
+            for view in views
+        ]
         text = f"{len(views)} of {page.total_count} job(s)." + ("\n" + "\n".join(lines) if lines else "")
         return structured(result, text)
 
