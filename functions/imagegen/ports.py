@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from imagegen.domain.image_health import StoredObject
 from imagegen.domain.limits import ClientLimits, DayUsage
 from imagegen.domain.models import Generation, GenerationParams, ImageRef, Job, JobStatus
+from imagegen.domain.tasks import TaskPage, TaskRecord
 
 # ---------------------------------------------------------------- queries and pages
 
@@ -118,6 +119,22 @@ class QueuedMessage(BaseModel):
     group: str = ""  # whose job it is: queues share their deliveries fairly between groups
     delivery_count: int = 1
     receipt: str = ""  # the queue's handle for this delivery (an SQS receipt handle)
+
+
+class TaskStore(Protocol):
+    """MCP task records (what a task's jobs cannot tell), kept until their lifetime ends."""
+
+    async def create_task(self, record: TaskRecord) -> None:
+        """Store a new task; durable (readable by any instance) once this returns."""
+
+    async def get_task(self, task_id: str, now: datetime) -> TaskRecord | None:
+        """The task, or None when it does not exist or its lifetime has ended."""
+
+    async def list_tasks(self, owner: str, now: datetime, limit: int, cursor: str | None) -> TaskPage:
+        """The owner's living tasks, newest first; `cursor` continues where a page ended."""
+
+    async def cancel_task(self, task_id: str, now: datetime) -> TaskRecord | None:
+        """Mark the task cancelled (once: a second cancel keeps the first time). None if it is gone."""
 
 
 class JobQueue(Protocol):

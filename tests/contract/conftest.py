@@ -1,39 +1,56 @@
-"""The JobStore contract runs against every adapter. Add a factory here to put a new store under it."""
+"""The JobStore and TaskStore contracts run against every adapter. Add a factory here to put a new store under
+them."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 
 from imagegen.adapters.sqlite_store import SqliteJobStore
-from imagegen.ports import JobStore
-from tests.support.aws import dynamodb_job_store
+from imagegen.adapters.sqlite_tasks import SqliteTaskStore
+from imagegen.ports import JobStore, TaskStore
+from tests.support.aws import dynamodb_job_store, dynamodb_task_store
 
-StoreFactory = Callable[[Path], AbstractAsyncContextManager[JobStore]]
-
-
-@asynccontextmanager
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    store = SqliteJobStore(tmp_path / "jobs.db")
-    try:
-        yield store
-    finally:
-        store.close()
+Factory = Callable[[Path], AbstractAsyncContextManager[Any]]
 
 
-@asynccontextmanager
-async def dynamodb_store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    async with dynamodb_job_store() as store:
-        yield store
+class Closable(Protocol):
+    def close(self) -> None: ...
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "dynamodb": dynamodb_store}
+def on_sqlite(make: Callable[[Path], Closable]) -> Factory:
+    @asynccontextmanager
+    async def sqlite(tmp_path: Path) -> AsyncIterator[Any]:
+        store = make(tmp_path / "jobs.db")
+        try:
+            yield store
+        finally:
+            store.close()
+
+    return sqlite
+
+
+STORE_FACTORIES: dict[str, Factory] = {
+    "sqlite": on_sqlite(SqliteJobStore),
+    "dynamodb": lambda _: dynamodb_job_store(),
+}
+TASK_STORE_FACTORIES: dict[str, Factory] = {
+    "sqlite": on_sqlite(SqliteTaskStore),
+    "dynamodb": lambda _: dynamodb_task_store(),
+}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))
 async def job_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[JobStore]:
     async with STORE_FACTORIES[request.param](tmp_path) as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(TASK_STORE_FACTORIES))
+async def task_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TaskStore]:
+    async with TASK_STORE_FACTORIES[request.param](tmp_path) as store:
         yield store

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.support.emulated_aws import EmulatedAws, emulated_aws
-from tests.support.local_server import LocalServer, connect, local_server
+from imagegen.domain.caller import DEFAULT_OWNER
+from imagegen.web.auth import KeyRing
+from tests.support.emulated_aws import OTHER_TOKEN, EmulatedAws, emulated_aws
+from tests.support.local_server import NO_LIMITS, TOKEN, LocalServer, connect, local_server
+from tests.support.providers import ScriptedProvider
 from tests.support.servers import free_port
 
 
@@ -34,19 +37,27 @@ class Backend:
     proxy_port: int
     # Replace (None: delete) a stored object behind the server's back, as an operator or a fault would.
     tamper: Callable[[str, bytes | None], None]
+    other_token: str = OTHER_TOKEN  # a second client's key, named "other"
 
     @property
     def mcp_url(self) -> str:
         return f"{self.url}/mcp"
 
-    def client(self, token: str | None = None, mode: str = "legacy") -> AbstractAsyncContextManager[Client]:
-        return _client(self.mcp_url, token or self.token, mode)
+    def client(
+        self, token: str | None = None, mode: str = "legacy", **options: Any
+    ) -> AbstractAsyncContextManager[Client]:
+        return _client(self.mcp_url, token or self.token, mode, **options)
 
 
 @asynccontextmanager
-async def _client(url: str, token: str, mode: str) -> AsyncIterator[Client]:
-    async with connect(url, token, mode=mode) as client:
+async def _client(url: str, token: str, mode: str, **options: Any) -> AsyncIterator[Client]:
+    async with connect(url, token, mode=mode, **options) as client:
         yield client
+
+
+def two_keys() -> KeyRing:
+    """The keys of the emulated stack: the default client and one named "other"."""
+    return KeyRing.from_tokens({DEFAULT_OWNER: TOKEN, "other": OTHER_TOKEN}, limits=NO_LIMITS)
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +73,9 @@ def aws_path() -> Iterator[tuple[EmulatedAws, int]]:
 def local_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServer, int]]:
     proxy_port = free_port()
     hosts = [f"127.0.0.1:{proxy_port}", f"localhost:{proxy_port}"]
-    with local_server(tmp_path_factory.mktemp("local-backend"), allowed_hosts=hosts) as running:
+    with local_server(
+        tmp_path_factory.mktemp("local-backend"), allowed_hosts=hosts, keyring=two_keys()
+    ) as running:
         yield running, proxy_port
 
 
@@ -78,6 +91,32 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return Backend(
         name=name, url=local.url, token=local.token, proxy_port=proxy_port, tamper=_folder_tamper(local)
     )
+
+
+@pytest.fixture(scope="session")
+def idle_aws_path() -> Iterator[EmulatedAws]:
+    """The AWS path with no worker running: jobs stay pending for as long as a test needs them to."""
+    with emulated_aws(start_worker=False) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def idle_local_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """The local server with a provider that never returns: jobs stay processing until cancelled."""
+    stuck = ScriptedProvider()
+    stuck.release.clear()
+    with local_server(tmp_path_factory.mktemp("idle-backend"), provider=stuck, keyring=two_keys()) as running:
+        yield running
+
+
+@pytest.fixture(params=["local", "aws"])
+def idle_backend(request: pytest.FixtureRequest) -> Backend:
+    """A backend on which no job ever finishes by itself."""
+    if request.param == "aws":
+        aws = request.getfixturevalue("idle_aws_path")
+        return Backend(name="aws", url=aws.url, token=aws.token, proxy_port=0, tamper=_bucket_tamper(aws))
+    local = request.getfixturevalue("idle_local_backend")
+    return Backend(name="local", url=local.url, token=local.token, proxy_port=0, tamper=_folder_tamper(local))
 
 
 def _bucket_tamper(aws: EmulatedAws) -> Callable[[str, bytes | None], None]:

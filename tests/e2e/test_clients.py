@@ -7,9 +7,7 @@ server must answer it (405) or the client hangs and, behind API Gateway, every c
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import pytest
 
 from imagegen.domain.image_format import detect_image_format
 from tests.e2e.conftest import Backend, structured
+from tests.support.node_scripts import run_node_report
 
 ROOT = Path(__file__).resolve().parents[2]
 TS_CLIENT = ROOT / "tests" / "clients" / "ts_sdk_client.mjs"
@@ -28,16 +27,7 @@ NODE = shutil.which("node")
 
 def run_ts_client(backend: Backend, token: str | None = None) -> tuple[int, dict[str, Any]]:
     assert NODE is not None
-    result = subprocess.run(
-        [NODE, str(TS_CLIENT), backend.mcp_url, token or backend.token, "a lighthouse at dusk"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    assert lines, result.stdout + result.stderr
-    return result.returncode, json.loads(lines[-1])
+    return run_node_report(NODE, TS_CLIENT, backend.mcp_url, token or backend.token, "a lighthouse at dusk")
 
 
 @pytest.mark.skipif(NODE is None or not TS_SDK.exists(), reason="needs node and `npm ci` (make test does)")

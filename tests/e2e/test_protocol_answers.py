@@ -137,7 +137,8 @@ def test_discovery_under_2026_07_28_declares_only_what_is_implemented(backend: B
     )
 
     capabilities = message(response)["result"]["capabilities"]
-    assert set(capabilities) == {"tools", "resources"}
+    assert set(capabilities) == {"tools", "resources", "extensions"}
+    assert capabilities["extensions"] == {"io.modelcontextprotocol/tasks": {}}
     assert capabilities["resources"]["subscribe"] is False
     assert capabilities["resources"]["listChanged"] is False and capabilities["tools"]["listChanged"] is False
 

@@ -14,6 +14,7 @@ import boto3
 from moto import mock_aws
 
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
+from imagegen.adapters.aws.dynamodb_tasks import DynamoDBTaskStore
 from imagegen.adapters.aws.provision import create_job_tables
 
 REGION = "eu-west-1"
@@ -53,12 +54,26 @@ def no_scans(client: Any) -> list[str]:
     return seen
 
 
-@asynccontextmanager
-async def dynamodb_job_store() -> AsyncIterator[DynamoDBJobStore]:
-    """A DynamoDBJobStore on fresh moto tables, for the JobStore contract suite."""
+@contextmanager
+def dynamodb_tables() -> Iterator[Any]:
+    """A DynamoDB client on fresh moto job tables; whatever uses it must never Scan."""
     with fake_aws_env(), mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         create_job_tables(client, JOBS_TABLE, GENERATIONS_TABLE)
         scans = no_scans(client)
+        yield client
+        assert scans == [], "the DynamoDB stores must never Scan"
+
+
+@asynccontextmanager
+async def dynamodb_job_store() -> AsyncIterator[DynamoDBJobStore]:
+    """A DynamoDBJobStore on fresh moto tables, for the JobStore contract suite."""
+    with dynamodb_tables() as client:
         yield DynamoDBJobStore(JOBS_TABLE, GENERATIONS_TABLE, client)
-        assert scans == [], "the DynamoDB store must never Scan"
+
+
+@asynccontextmanager
+async def dynamodb_task_store() -> AsyncIterator[DynamoDBTaskStore]:
+    """A DynamoDBTaskStore on fresh moto tables, for the TaskStore contract suite."""
+    with dynamodb_tables() as client:
+        yield DynamoDBTaskStore(JOBS_TABLE, client)

@@ -40,3 +40,50 @@ def tool_result(response: httpx.Response) -> dict[str, Any]:
     if "result" not in body or body["result"].get("isError"):
         raise AssertionError(f"the tool call failed: {json.dumps(body)[:500]}")
     return dict(body["result"]["structuredContent"])
+
+
+MODERN_VERSION = "2026-07-28"
+TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
+
+
+def message(response: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC message a POST answered with, whether sent as JSON or as the last event of a stream."""
+    if response.headers["content-type"].startswith("text/event-stream"):
+        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+        return dict(json.loads(data[-1]))
+    return dict(response.json())
+
+
+def post_rpc(
+    url: str,
+    token: str,
+    method: str,
+    params: dict[str, Any] | None = None,
+    *,
+    version: str = PROTOCOL_VERSION,
+    extensions: dict[str, Any] | None = None,
+    timeout: float = 60,
+) -> dict[str, Any]:
+    """One stateless JSON-RPC request as a client of `version` sends it; the answer message.
+
+    2026-07-28 requests carry their protocol version and capabilities in `_meta` and name their method
+    (and the tool or task they address) in headers.
+    """
+    body_params = dict(params or {})
+    headers = {**mcp_headers(token), "mcp-protocol-version": version}
+    if version == MODERN_VERSION:
+        body_params["_meta"] = {
+            "io.modelcontextprotocol/protocolVersion": version,
+            "io.modelcontextprotocol/clientCapabilities": {"extensions": extensions} if extensions else {},
+        }
+        headers["mcp-method"] = method
+        name = body_params.get("name") or body_params.get("taskId")
+        if name:
+            headers["mcp-name"] = str(name)
+    response = httpx.post(
+        url,
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": body_params},
+        headers=headers,
+        timeout=timeout,
+    )
+    return message(response)

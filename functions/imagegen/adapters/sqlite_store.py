@@ -7,13 +7,11 @@ Transitions read and write inside `BEGIN IMMEDIATE`, so two workers can never bo
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
+from imagegen.adapters.sqlite_db import SqliteDatabase
 from imagegen.domain.cursor import cursor_sort_key, encode_cursor, format_time, sort_key
 from imagegen.domain.errors import StorageError
 from imagegen.domain.limits import ClientLimits, DayUsage, check, day_start, next_reset, utc_day
@@ -59,31 +57,8 @@ def _one_owner(jobs: Sequence[Job]) -> str:
 RecordT = TypeVar("RecordT", Job, Generation)
 
 
-class SqliteJobStore:
-    def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+class SqliteJobStore(SqliteDatabase):
+    schema = _SCHEMA
 
     # ------------------------------------------------------------ writes
 

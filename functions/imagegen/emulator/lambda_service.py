@@ -337,6 +337,16 @@ class LambdaFunction:
             line += f" Status: error ({outcome.error_type}: {outcome.error_message()[:200]})"
         self._log(environment.label, line)
 
+    def reclaim_idle(self) -> int:
+        """Shut down every idle execution environment, as Lambda does with environments it reclaims: the
+        next invocation starts cold in a new one. Returns how many were reclaimed."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._all.difference_update(idle)
+        for environment in idle:
+            environment.destroy()
+        return len(idle)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

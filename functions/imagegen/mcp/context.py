@@ -21,6 +21,7 @@ from imagegen.domain.errors import ImagegenError
 from imagegen.ports import ImageStore
 from imagegen.services.history import HistoryService
 from imagegen.services.jobs import JobService
+from imagegen.services.tasks import TaskService
 
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
     "imagegen_caller", default=None
@@ -29,15 +30,18 @@ current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
 current_deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
     "imagegen_deadline", default=None
 )
+# Set while a tool call runs that will be answered with a task: the tool does its quick part only.
+starting_task: contextvars.ContextVar[bool] = contextvars.ContextVar("imagegen_starting_task", default=False)
 
 
 @dataclass(frozen=True)
 class AppContext:
-    """What the tools need: the job service, the image store and the name of the configured provider."""
+    """What the tools need: the job and task services, the image store and the configured provider's name."""
 
     jobs: JobService
     images: ImageStore
     provider_name: str
+    tasks: TaskService
     history: HistoryService | None = None
     inline_thumbnails: bool = True
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from imagegen.domain.models import Generation, Job, JobStatus
 from imagegen.mcp.context import AppContext, current_deadline
-from imagegen.mcp.schemas import GenerationView, JobView, WaitResult
+from imagegen.mcp.schemas import GenerateResult, GenerationView, JobView, WaitResult
 from imagegen.ports import Page
 from imagegen.services.history import HistoryService
 from imagegen.services.jobs import WaitOutcome
@@ -111,6 +111,40 @@ async def image_blocks(
             if thumbnail is not None
         ]
     return blocks
+
+
+async def wait_answer(
+    app: AppContext,
+    history: HistoryService,
+    outcome: WaitOutcome,
+    *,
+    completed_before: datetime | None = None,
+) -> CallToolResult:
+    """The answer of a wait tool (and of a task that waited): every job, its image checked, with links."""
+    views = await checked_views(history, outcome.jobs, app.provider_name, completed_before=completed_before)
+    result = wait_result(outcome, views)
+    return structured(result, describe_wait(result), await image_blocks(app, history, outcome.jobs, views))
+
+
+def queued_answer(jobs: Sequence[Job], provider_name: str) -> CallToolResult:
+    """The answer of generate_image: the jobs are queued, here is how to follow them."""
+    ids = [job.job_id for job in jobs]
+    result = GenerateResult(
+        job_id=ids[0] if len(ids) == 1 else None,
+        job_ids=ids,
+        status=JobStatus.PENDING.value,
+        model=jobs[0].model,
+        provider=provider_name,
+        count=len(ids),
+        batch_id=jobs[0].batch_id,
+        next_step=(
+            f"Call wait_for_completion with job_id={ids[0]!r} to get the image URL."
+            if len(ids) == 1
+            else f"Call wait_for_completion with job_ids={ids} to get the image URLs."
+        ),
+    )
+    text = f"Queued {len(ids)} image job(s) with {result.model} ({result.provider}): {', '.join(ids)}. "
+    return structured(result, text + result.next_step)
 
 
 def page_info(page: Page[Any], limit: int, offset: int) -> dict[str, Any]:

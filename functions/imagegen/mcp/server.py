@@ -34,6 +34,7 @@ from mcp_types import (
     ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
+    ToolExecution,
 )
 from mcp_types import Tool as MCPTool
 from pydantic import AnyUrl, BaseModel, ValidationError
@@ -46,6 +47,7 @@ from imagegen.mcp.argument_checks import non_finite_message, unknown_arguments_m
 from imagegen.mcp.context import AppContext
 from imagegen.mcp.input_schemas import argument_names, tidy_input_schema
 from imagegen.mcp.presenters import IMAGE_URI_PREFIX
+from imagegen.mcp.tasks import TASK_TOOLS, TaskProtocol
 from imagegen.mcp.tools import generate, manage, query
 
 SERVER_NAME = "imagegen"
@@ -96,8 +98,16 @@ class ImagegenMCPServer(MCPServer):
 
     async def list_tools(self) -> list[MCPTool]:
         if self._tools_cache is None:
-            self._tools_cache = await super().list_tools()
+            tools = await super().list_tools()
+            for tool in tools:
+                if tool.name in TASK_TOOLS:
+                    # 2025-11-25 only: the 2026-07-28 wire has no such field, and its sieve drops it.
+                    tool.execution = ToolExecution(task_support="optional")
+            self._tools_cache = tools
         return self._tools_cache
+
+    def tool_names(self) -> list[str]:
+        return [tool.name for tool in self._tool_manager.list_tools()]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -152,6 +162,8 @@ def _with_detected_type(item: ReadResourceContents) -> ReadResourceContents:
 
 
 def build_mcp_server(app: AppContext) -> MCPServer:
+    history = app.history_service()
+    tasks = TaskProtocol(app, history, lambda: server.tool_names())
     server = ImagegenMCPServer(
         SERVER_NAME,
         title="Image Generator",
@@ -160,9 +172,9 @@ def build_mcp_server(app: AppContext) -> MCPServer:
         website_url="https://github.com/imagegen-mcp/imagegen",
         # No resource subscriptions or list-changed notifications: a stateless server cannot keep them.
         subscriptions=False,
-        middleware=[declare_only_what_is_implemented],
+        extensions=[tasks.extension()],
+        middleware=[declare_only_what_is_implemented, tasks.middleware],
     )
-    history = app.history_service()
     rules: dict[str, Any] = {}
     for group in (generate, query, manage):
         rules.update(group.register(server, app, history))

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
+from imagegen.adapters.aws.dynamodb_tasks import DynamoDBTaskStore
 from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client
 from imagegen.adapters.aws.sqs_queue import SqsJobQueue
 from imagegen.adapters.preview_provider import PREVIEW_PROVIDER_NAME
@@ -34,6 +35,7 @@ from imagegen.runtime.aws_settings import AwsSecrets, AwsSettings, keyring_from_
 from imagegen.runtime.providers import select_provider
 from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.delivery import DeliveryPolicy, DeliveryRules
+from imagegen.services.tasks import TaskService
 from imagegen.services.worker import WorkerService
 from imagegen.web.auth import KeyRing
 
@@ -78,6 +80,7 @@ class AwsRuntime:
         self.queue = SqsJobQueue(settings.queue_url, self.sqs, correlation=current_correlation_id)
         self.watcher = PollingWatcher(settings.poll_interval_seconds)
         self.jobs = build_job_service(settings, self.store, self.queue, self.watcher, self.clock)
+        self.tasks = TaskService(DynamoDBTaskStore(settings.jobs_table, self.dynamodb), self.jobs, self.clock)
         self.limits = LimitsConfig.parse(settings.client_limits)
         self._lock = threading.Lock()
         self._keyring: _Credentialed[KeyRing] | None = None
@@ -138,6 +141,7 @@ class AwsRuntime:
         """What the MCP tools need; image reads (resources, thumbnails) follow secret rotation."""
         return AppContext(
             jobs=self.jobs,
+            tasks=self.tasks,
             images=_CurrentImages(self),
             provider_name=provider_name or self.provider_name(self.secrets()),
         )

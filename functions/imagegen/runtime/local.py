@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
 from imagegen.adapters.sqlite_store import SqliteJobStore
+from imagegen.adapters.sqlite_tasks import SqliteTaskStore
 from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import InProcessWatcher
 from imagegen.domain.errors import ReasonCode
@@ -17,6 +18,7 @@ from imagegen.mcp.context import AppContext
 from imagegen.ports import Clock, ImageProvider, QueuedMessage
 from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.delivery import DeliveryPolicy, DeliveryRules, Verdict
+from imagegen.services.tasks import TaskService
 from imagegen.settings import LocalSettings
 from imagegen.web.auth import KeyRing
 from imagegen.web.local_app import create_local_app
@@ -56,7 +58,13 @@ class LocalRuntime:
         )
         self.pool = LocalWorkerPool(self.queue, self._deliver, concurrency=settings.worker_concurrency)
         self._draining: asyncio.Future[None] | None = None
-        self.context = AppContext(jobs=self.jobs, images=self.images, provider_name=provider.name)
+        self.task_store = SqliteTaskStore(data_dir / "imagegen.db")
+        self.context = AppContext(
+            jobs=self.jobs,
+            tasks=TaskService(self.task_store, self.jobs, self.clock),
+            images=self.images,
+            provider_name=provider.name,
+        )
 
     def web_app(self, keyring: KeyRing) -> Starlette:
         """The local server's ASGI app, which starts and stops this runtime with it."""
@@ -113,3 +121,4 @@ class LocalRuntime:
         if close is not None:
             await close()
         self.store.close()
+        self.task_store.close()

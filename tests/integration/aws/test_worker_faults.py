@@ -79,7 +79,14 @@ def test_duplicate_delivery_in_one_batch_creates_one_generation_and_one_object(
     # Given one job whose message SQS delivered twice (at-least-once delivery)
     job_id = submit(stack)
     stack.send(json.dumps({"job_id": job_id}))
-    route = workers_ai.post(WORKERS_AI_URL).mock(return_value=httpx.Response(200, json=flux_answer()))
+
+    async def generating(request: httpx.Request) -> httpx.Response:
+        # The winner is still generating when the other copy tries to claim the job, however busy the
+        # machine is: a claim that came after completion would be a different case (acknowledged).
+        await asyncio.sleep(0.5)
+        return httpx.Response(200, json=flux_answer())
+
+    route = workers_ai.post(WORKERS_AI_URL).mock(side_effect=generating)
 
     # When both copies arrive in one batch and are processed concurrently
     result = stack.deliver()

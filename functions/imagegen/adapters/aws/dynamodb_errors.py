@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -10,6 +12,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from imagegen.domain.errors import StorageError
 
 R = TypeVar("R")
+
+
+async def call_off_loop(fn: Callable[..., R], /, **kwargs: Any) -> R:
+    """Run a blocking boto3 call off the event loop and turn SDK errors into domain errors."""
+    return await asyncio.to_thread(functools.partial(translate_errors, fn, **kwargs))
 
 
 def translate_errors(fn: Callable[..., R], **kwargs: Any) -> R:

@@ -15,7 +15,6 @@ prompt text) are counted with a `Select=COUNT` Query over the same index, bounde
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 import time
 import uuid
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from imagegen.adapters.aws import schema
-from imagegen.adapters.aws.dynamodb_errors import cancellation_codes, describe, error_code, translate_errors
+from imagegen.adapters.aws.dynamodb_errors import call_off_loop, cancellation_codes, describe, error_code
 from imagegen.adapters.aws.dynamodb_items import (
     COUNT_GENERATIONS,
     COUNT_IN_FLIGHT,
@@ -91,8 +90,7 @@ class DynamoDBJobStore:
     # ------------------------------------------------------------ plumbing
 
     async def _run(self, fn: Callable[..., R], /, **kwargs: Any) -> R:
-        """Run a blocking boto3 call off the event loop and turn SDK errors into domain errors."""
-        return await asyncio.to_thread(functools.partial(translate_errors, fn, **kwargs))
+        return await call_off_loop(fn, **kwargs)
 
     async def _transact(self, items: Sequence[TransactWriteItemTypeDef]) -> None:
         if len(items) > _MAX_TRANSACTION_ITEMS:

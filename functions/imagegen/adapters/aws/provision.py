@@ -58,8 +58,27 @@ def create_table(
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise
+        _add_missing_indexes(client, name, gsis)
     if wait:
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+def _add_missing_indexes(client: DynamoDBClient, name: str, gsis: list[GlobalSecondaryIndexTypeDef]) -> None:
+    """A table made by an earlier version gets the indexes added since (one per update, as DynamoDB allows)."""
+    existing = {
+        index["IndexName"]
+        for index in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    for gsi in gsis:
+        if gsi["IndexName"] in existing:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=[
+                {"AttributeName": key["AttributeName"], "AttributeType": "S"} for key in gsi["KeySchema"]
+            ],
+            GlobalSecondaryIndexUpdates=[{"Create": gsi}],
+        )
 
 
 def create_job_tables(client: DynamoDBClient, jobs_table: str, generations_table: str) -> None:

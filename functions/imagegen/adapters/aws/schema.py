@@ -6,7 +6,10 @@ Every list the tools make is a Query on an index, never a Scan:
 - every job, for admin keys .................. jobs / GSI `by-kind`          (kind, created_key)
 - generations of one owner, newest first ..... generations / GSI `by-owner`  (owner, created_key)
 - every generation, for admin keys ........... generations / GSI `by-kind`   (kind, created_key)
+- MCP tasks of one owner, newest first ....... jobs / GSI `by-task-owner`    (task_owner, created_key)
 `created_key` is `<ISO-8601 UTC created_at>#<job_id>`: unique, sortable, and the keyset cursor position.
+Task records share the jobs table under `task#<task id>` keys; only they carry `task_owner`, so the task
+index holds nothing else and the job indexes hold no tasks.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ TTL_ATTRIBUTE: Final = "expires_at"
 GSI_BY_OWNER: Final = "by-owner"
 GSI_BY_OWNER_STATUS: Final = "by-owner-status"
 GSI_BY_KIND: Final = "by-kind"
+GSI_BY_TASK_OWNER: Final = "by-task-owner"
+TASK_KEY_PREFIX: Final = "task#"
 
 JOBS_INDEXES: Final = {
     GSI_BY_OWNER: ("owner", SORT_ATTRIBUTE),
     GSI_BY_OWNER_STATUS: ("owner_status", SORT_ATTRIBUTE),
     GSI_BY_KIND: ("kind", SORT_ATTRIBUTE),
+    GSI_BY_TASK_OWNER: ("task_owner", SORT_ATTRIBUTE),
 }
 GENERATIONS_INDEXES: Final = {
     GSI_BY_OWNER: ("owner", SORT_ATTRIBUTE),

@@ -7,7 +7,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
 from imagegen.domain import catalog
-from imagegen.domain.models import Job, JobStatus
+from imagegen.domain.models import Job
 from imagegen.domain.validation import MAX_BATCH
 from imagegen.mcp.arguments import (
     COUNT_FIELD,
@@ -23,17 +23,10 @@ from imagegen.mcp.arguments import (
     generation_params,
     wait_field,
 )
-from imagegen.mcp.context import AppContext, caller_from, current_deadline, tool_errors
+from imagegen.mcp.context import AppContext, caller_from, current_deadline, starting_task, tool_errors
 from imagegen.mcp.hints import GENERATES, READ_ONLY
 from imagegen.mcp.input_schemas import SchemaRules
-from imagegen.mcp.presenters import (
-    THUMBNAIL_BUDGET_SECONDS,
-    checked_views,
-    describe_wait,
-    image_blocks,
-    structured,
-    wait_result,
-)
+from imagegen.mcp.presenters import THUMBNAIL_BUDGET_SECONDS, queued_answer, wait_answer
 from imagegen.mcp.schemas import GenerateResult, WaitResult
 from imagegen.services.history import HistoryService
 from imagegen.services.jobs import WaitProgress
@@ -56,16 +49,13 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
             outcome = await app.jobs.wait(
                 caller_from(ctx),
                 job_ids,
-                timeout_seconds,
+                # A call that starts a task answers at once: the task does the waiting.
+                0.0 if starting_task.get() else timeout_seconds,
                 on_progress=report,
                 # Leave the thumbnails their time before the request's deadline.
                 deadline=deadline.earlier_by(THUMBNAIL_BUDGET_SECONDS) if deadline else None,
             )
-        views = await checked_views(history, outcome.jobs, app.provider_name, completed_before=started)
-        result = wait_result(outcome, views)
-        return structured(
-            result, describe_wait(result), await image_blocks(app, history, outcome.jobs, views)
-        )
+        return await wait_answer(app, history, outcome, completed_before=started)
 
     @server.tool(
         title="Generate image",
@@ -89,24 +79,7 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Sch
         guidance: Guidance = None,
     ) -> Annotated[CallToolResult, GenerateResult]:
         params = generation_params(width, height, seed, negative_prompt, steps, guidance)
-        jobs = await submit(ctx, prompt, model, count, params)
-        ids = [job.job_id for job in jobs]
-        result = GenerateResult(
-            job_id=ids[0] if len(ids) == 1 else None,
-            job_ids=ids,
-            status=JobStatus.PENDING.value,
-            model=jobs[0].model,
-            provider=app.provider_name,
-            count=len(ids),
-            batch_id=jobs[0].batch_id,
-            next_step=(
-                f"Call wait_for_completion with job_id={ids[0]!r} to get the image URL."
-                if len(ids) == 1
-                else f"Call wait_for_completion with job_ids={ids} to get the image URLs."
-            ),
-        )
-        text = f"Queued {len(ids)} image job(s) with {result.model} ({result.provider}): {', '.join(ids)}. "
-        return structured(result, text + result.next_step)
+        return queued_answer(await submit(ctx, prompt, model, count, params), app.provider_name)
 
     @server.tool(
         title="Generate image and wait",
