@@ -11,7 +11,8 @@ STAMP_RUNTIME := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_EMULATOR := $(VENV)/.installed-emulator
 NODE_STAMP := node_modules/.installed
-PIP_FLAGS ?= --quiet --disable-pip-version-check
+# pip names each package as it goes: a first run takes a minute or two and must not look stuck.
+PIP_FLAGS ?= --disable-pip-version-check --progress-bar off
 
 .PHONY: help serve serve-aws test lint format typecheck bench clean
 
@@ -24,14 +25,17 @@ $(BIN)/python:
 	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
 
 $(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
+	@echo "==> Installing imagegen into $(VENV) (first run only; about a minute)"
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
 	@touch $@
 
 $(STAMP_EMULATOR): pyproject.toml | $(BIN)/python
+	@echo "==> Installing imagegen and the AWS emulation into $(VENV) (first run only)"
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[emulator]'
 	@touch $@ $(STAMP_RUNTIME)
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
+	@echo "==> Installing imagegen with its development and CDK tools into $(VENV) (first run only; a few minutes)"
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev,infra]'
 	@touch $@ $(STAMP_RUNTIME) $(STAMP_EMULATOR)
 
@@ -75,6 +79,7 @@ CDK_ARGS ?=
 .PHONY: layer synth deploy
 
 $(NODE_STAMP): package.json package-lock.json
+	@echo "==> Installing the Node tools (CDK, conformance suites, Inspector, Node 22) into node_modules"
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -76,6 +76,30 @@ class ContextKeysFilter(logging.Filter):
         return True
 
 
+class TerminalFormatter(logging.Formatter):
+    """One readable line per record, naming the job it is about (the Lambda functions log JSON instead)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        job_id = getattr(record, "job_id", None)
+        return f"{line} [job {job_id}]" if job_id and job_id not in line else line
+
+
+def configure_terminal_logging(level: str) -> None:
+    """Logging for a process on a terminal (the local server): readable lines with the job they concern,
+    and the SDK's per-request narration ("Terminating session: None") only when debugging."""
+    handler = logging.StreamHandler()
+    handler.addFilter(ContextKeysFilter())
+    handler.setFormatter(TerminalFormatter())
+    logging.basicConfig(level=level, handlers=[handler])
+    quiet = logging.DEBUG if logging.getLevelName(level) == logging.DEBUG else logging.WARNING
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
+
+
 def configure_logging(logger: Logger, loggers: tuple[str, ...] = CORE_LOGGERS) -> None:
     """Send the core's loggers through the Powertools JSON handler, with the context keys."""
     from aws_lambda_powertools.logging import utils

@@ -4,13 +4,17 @@ on the local backend and on the emulated AWS stack."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
+from imagegen.web.client_config import client_configs
 from tests.support.cli_process import IMAGEGEN, wait_for_health
+from tests.support.local_server import LocalServer
 from tests.support.servers import free_port
 
 TOKEN = "cli-serve-token-0123456789abcdef"
@@ -54,7 +58,9 @@ def test_serve_prints_token_and_configs_and_keeps_the_token(tmp_path: Path) -> N
     assert "@modelcontextprotocol/inspector" in printed and "mcpServers" in printed
     # Commands are printed on one line each, so they can be pasted whatever the terminal width.
     inspector_line = next(
-        line for line in printed.splitlines() if line.startswith("npx @modelcontextprotocol")
+        line
+        for line in printed.splitlines()
+        if line.startswith("npx --yes -p node@22 -p @modelcontextprotocol/inspector@")
     )
     assert inspector_line.endswith("--method tools/list") and token in inspector_line
     assert (tmp_path / "auth_token").stat().st_mode & 0o077 == 0
@@ -117,3 +123,14 @@ def _runtime_processes(parent: int) -> list[int]:
         if int(stat[1]) == parent and b"awslambdaric" in command:
             found.append(int(entry.name))
     return found
+
+
+@pytest.mark.skipif(shutil.which("npx") is None, reason="needs npx")
+def test_the_printed_inspector_command_runs_as_printed_on_the_machines_node(server: LocalServer) -> None:
+    # The command `imagegen serve` prints, with this server's URL and token, run by the Node the user has
+    command = client_configs(server.mcp_url, server.token)["MCP Inspector (CLI)"]
+
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=600, check=False)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "generate_image_and_wait" in result.stdout

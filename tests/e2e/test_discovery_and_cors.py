@@ -1,4 +1,4 @@
-"""Discovery page and CORS on the local server."""
+"""Discovery page, icon and CORS."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.e2e.conftest import Backend
 from tests.support.local_server import TOKEN, LocalServer, local_server
 
 
@@ -64,3 +65,18 @@ def test_cors_preflight_answers_for_configured_origin_only(tmp_path: Path) -> No
     assert denied.status_code == 400
     assert call.status_code == 200
     assert call.headers["access-control-allow-origin"] == "http://localhost:6274"
+
+
+def test_the_discovery_page_escapes_the_token_placeholder_and_wraps_long_commands(backend: Backend) -> None:
+    page = httpx.get(f"{backend.url}/", headers={"accept": "text/html"}).text
+
+    assert "Replace <code>&lt;YOUR_TOKEN&gt;</code> with your bearer token" in page
+    assert "white-space:pre-wrap" in page
+
+
+def test_the_favicon_is_an_icon_on_both_backends(backend: Backend) -> None:
+    response = httpx.get(f"{backend.url}/favicon.ico")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # the ICO signature

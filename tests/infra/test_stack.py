@@ -327,7 +327,9 @@ def _routes(synth: Synth) -> set[str]:
     return {route["Properties"]["RouteKey"] for route in synth.resources("AWS::ApiGatewayV2::Route").values()}
 
 
-def test_given_the_http_api_then_it_routes_exactly_the_mcp_and_health_paths(default_synth: Synth) -> None:
+def test_given_the_http_api_then_it_routes_exactly_the_mcp_health_and_public_pages(
+    default_synth: Synth,
+) -> None:
     apis = default_synth.resources("AWS::ApiGatewayV2::Api")
 
     assert [api["Properties"]["ProtocolType"] for api in apis.values()] == ["HTTP"]
@@ -336,6 +338,7 @@ def test_given_the_http_api_then_it_routes_exactly_the_mcp_and_health_paths(defa
         "GET /mcp",
         "DELETE /mcp",
         "GET /",
+        "GET /favicon.ico",
         "GET /health",
         "GET /healthz",
     }

@@ -154,3 +154,27 @@ def test_image_format_comes_from_magic_bytes(data: bytes, content_type: str) -> 
 
 def test_html_is_not_an_image() -> None:
     assert detect_image_format(b"<html>oops</html>") is None
+
+
+def test_a_job_remembers_when_it_first_started_while_leases_follow_the_latest_claim() -> None:
+    first = make_job().claimed(T0, 60)
+    assert first is not None
+    released = first.released(T0 + timedelta(seconds=5))
+    assert released is not None
+
+    again = released.claimed(T0 + timedelta(seconds=10), 60)
+
+    assert again is not None
+    assert (again.first_started_at, again.started_at) == (T0, T0 + timedelta(seconds=10))
+    assert again.tries_summary(T0 + timedelta(seconds=16)) == "This job was tried 2 times over 16.0 s."
+    assert first.tries_summary(T0) == ""
+
+
+def test_a_job_costs_its_estimate_only_when_a_paid_provider_ran_it() -> None:
+    priced = make_job().model_copy(update={"estimated_cost_usd": 0.0006})
+    started = priced.claimed(T0, 60)
+    assert started is not None
+
+    assert priced.cost_usd == 0.0  # never ran (cancelled or refused before it started)
+    assert started.model_copy(update={"provider": "workers-ai"}).cost_usd == 0.0006
+    assert started.model_copy(update={"provider": "preview"}).cost_usd == 0.0

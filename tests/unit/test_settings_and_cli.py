@@ -7,10 +7,14 @@ import logging
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from imagegen import __version__
+from imagegen.cli import app
 from imagegen.cli.console import local_keyring
 from imagegen.domain.caller import Caller
 from imagegen.settings import LocalSettings
+from imagegen.web.client_config import INSPECTOR_VERSION
 from imagegen.web.logging import StripQueryString
 
 ALICE = "alice-token-0123456789"
@@ -54,3 +58,23 @@ def test_access_log_lines_lose_their_query_string() -> None:
 
     assert "secret-value" not in record.getMessage()
     assert "POST /mcp HTTP/1.1" in record.getMessage()
+
+
+@pytest.mark.parametrize("command", [["serve", "--help"], ["fake-workers-ai", "--help"], ["--help"]])
+def test_help_lists_no_type_for_flags_and_keeps_bracketed_text(command: list[str]) -> None:
+    result = CliRunner().invoke(app, command, env={"COLUMNS": "120"})
+
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    if command[0] == "fake-workers-ai":
+        assert "[fake:3030]" in result.output  # markup-looking text survives the help formatter
+
+
+def test_version_prints_the_package_version() -> None:
+    assert CliRunner().invoke(app, ["--version"]).output.strip() == __version__
+
+
+def test_the_printed_inspector_is_the_version_the_tests_run() -> None:
+    package = json.loads((Path(__file__).resolve().parents[2] / "package.json").read_text())
+
+    assert package["devDependencies"]["@modelcontextprotocol/inspector"] == INSPECTOR_VERSION

@@ -427,7 +427,7 @@ async def test_given_an_output_flag_twice_when_generating_then_the_job_fails_for
     # Final, not retryable: a queue redelivery would only start the same round again.
     assert (caught.value.reason, caught.value.retryable) == (ReasonCode.CONTENT_FILTERED, False)
     assert route.call_count == 2
-    assert "Gave up after 2 attempt(s)" in caught.value.message
+    assert "Gave up after 2 call(s) to Workers AI" in caught.value.message
     assert "retried later" not in caught.value.message
 
 
@@ -773,7 +773,7 @@ async def test_given_a_small_budget_when_errors_persist_then_retries_stop_at_the
     assert route.call_count == 2
     assert time.sleeps == [0.5]
     assert (caught.value.reason, caught.value.retryable) == (ReasonCode.RATE_LIMITED, True)
-    assert "Gave up after 2 attempt(s)" in caught.value.message
+    assert "Gave up after 2 call(s) to Workers AI" in caught.value.message
 
 
 async def test_given_max_retries_when_errors_persist_then_calls_are_one_plus_max_retries(

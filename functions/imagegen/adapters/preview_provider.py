@@ -10,9 +10,10 @@ import textwrap
 from PIL import Image, ImageDraw, ImageFont
 
 from imagegen.domain import catalog
+from imagegen.domain.models import PREVIEW_PROVIDER
 from imagegen.ports import GeneratedImage, GenerationRequest
 
-PREVIEW_PROVIDER_NAME = "preview"
+PREVIEW_PROVIDER_NAME = PREVIEW_PROVIDER
 
 
 class PreviewProvider:

@@ -6,12 +6,23 @@ One module per command; each adds itself to `app` with `register(app)`.
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperOption
 
 from imagegen import __version__
-from imagegen.cli import bootstrap, fake_workers_ai, logs, serve
+from imagegen.cli import bootstrap, fake_workers_ai, logs, serve, stdio
+
+_display_type = TyperOption.display_type_rich
+
+
+def _no_type_for_flags(option: TyperOption, ctx: Any) -> str | None:
+    """Typer's help lists a `<bool>` type beside every flag (--help, --moto), which takes no value."""
+    return None if option.is_flag else _display_type(option, ctx)
+
+
+TyperOption.display_type_rich = _no_type_for_flags  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="imagegen",
@@ -50,7 +61,7 @@ def version_command() -> None:
     typer.echo(__version__)
 
 
-for command in (serve, bootstrap, logs, fake_workers_ai):
+for command in (serve, stdio, bootstrap, logs, fake_workers_ai):
     command.register(app)
 
 

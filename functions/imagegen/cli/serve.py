@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import time
 from enum import StrEnum
@@ -22,6 +21,7 @@ from imagegen.cli.console import (
     resolve_token,
 )
 from imagegen.cli.logs import LogLine, render
+from imagegen.observability import configure_terminal_logging
 from imagegen.settings import LocalSettings
 from imagegen.web.logging import uvicorn_log_config
 
@@ -81,7 +81,7 @@ def serve_command(
         if value is not None
     }
     settings = LocalSettings(**overrides)  # type: ignore[arg-type]
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_terminal_logging(settings.log_level)
     if backend is Backend.AWS:
         serve_aws(settings, moto=moto, account_concurrency=account_concurrency)
         return

@@ -14,6 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Providers that cost nothing to call: the offline preview draws its images itself.
+PREVIEW_PROVIDER = "preview"
+FREE_PROVIDERS = frozenset({PREVIEW_PROVIDER})
+
 
 class JobStatus(StrEnum):
     PENDING = "pending"
@@ -81,7 +85,8 @@ class Job(BaseModel):
     status: JobStatus = JobStatus.PENDING
     created_at: datetime
     updated_at: datetime
-    started_at: datetime | None = None
+    started_at: datetime | None = None  # the current (or last) claim: leases count from it
+    first_started_at: datetime | None = None  # the first claim: when the job really began
     completed_at: datetime | None = None
     batch_id: str | None = None
     provider: str | None = None
@@ -112,6 +117,7 @@ class Job(BaseModel):
             update={
                 "status": JobStatus.PROCESSING,
                 "started_at": now,
+                "first_started_at": self.first_started_at or now,
                 "updated_at": now,
                 "attempts": self.attempts + 1,
             }
@@ -153,6 +159,23 @@ class Job(BaseModel):
         return self.model_copy(
             update={"status": JobStatus.PENDING, "started_at": None, "updated_at": now, "attempts": attempts}
         )
+
+    def tries_summary(self, now: datetime) -> str:
+        """How often and for how long this job has been tried, when that is more than once ("" if not)."""
+        if self.attempts < 2 or self.first_started_at is None:
+            return ""
+        seconds = (now - self.first_started_at).total_seconds()
+        return f"This job was tried {self.attempts} times over {seconds:.1f} s."
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What the job cost by the catalog's prices: nothing for a free provider, nothing for a job that
+        never reached one (cancelled or refused before it started)."""
+        if self.estimated_cost_usd is None:
+            return None
+        if self.provider in FREE_PROVIDERS or self.first_started_at is None:
+            return 0.0
+        return self.estimated_cost_usd
 
     def without_image(self) -> Job:
         return self.model_copy(update={"image": None})

@@ -8,6 +8,8 @@ import base64
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel
@@ -216,10 +218,19 @@ def describe_job(view: JobView) -> str:
         return f"Job {view.job_id} completed; its image has been deleted."
     if view.status == JobStatus.COMPLETED:
         size = f", {view.width}x{view.height}" if view.width else ""
-        return f"Job {view.job_id} completed ({view.model} via {view.provider}{size}): {view.image_url}"
+        return (
+            f"Job {view.job_id} completed ({view.model} via {view.provider}{size}): {_where(view.image_url)}"
+        )
     if view.status == JobStatus.FAILED:
         return f"Job {view.job_id} failed [{view.error_code}]: {view.error_message}"
     return f"Job {view.job_id} is {view.status} ({view.model})."
+
+
+def _where(url: str | None) -> str:
+    """A file image (the stdio server's) is named by its path too, which a person can open directly."""
+    if url and url.startswith("file://"):
+        return f"{url} (saved at {url2pathname(urlsplit(url).path)})"
+    return url or ""
 
 
 def describe_wait(result: WaitResult) -> str:

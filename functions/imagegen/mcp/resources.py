@@ -26,8 +26,9 @@ def register(server: MCPServer, app: AppContext, history: HistoryService) -> Non
         f"{IMAGE_URI_PREFIX}{{job_id}}",
         name="image",
         title="Generated image",
-        description="The image of a completed job, by job id.",
-        mime_type="image/png",
+        # No mimeType: the images are PNG, JPEG or WebP, and a template declares one only when all its
+        # resources share it; each read names the image's real type.
+        description="The image of a completed job, by job id (PNG, JPEG or WebP).",
     )
     async def read_image(job_id: str, ctx: Context) -> bytes:
         try:

@@ -40,7 +40,10 @@ class JobView(BaseModel):
     error_code: str | None = Field(default=None, description="Stable reason code when failed")
     error_message: str | None = None
     batch_id: str | None = None
-    estimated_cost_usd: float | None = None
+    estimated_cost_usd: float | None = Field(
+        default=None,
+        description="What the job cost by the catalog's prices; 0 for preview images and jobs that never ran",
+    )
     image_problem: str | None = Field(default=None, description=IMAGE_PROBLEM_DESCRIPTION)
     image_problem_message: str | None = None
 
@@ -55,7 +58,7 @@ class JobView(BaseModel):
             parameters=job.params.provided(),
             provider=job.provider or provider_name,
             created_at=job.created_at,
-            started_at=job.started_at,
+            started_at=job.first_started_at or job.started_at,
             completed_at=job.completed_at,
             image_url=image.url if image else None,
             content_type=image.content_type if image else None,
@@ -64,7 +67,7 @@ class JobView(BaseModel):
             error_code=job.error_code,
             error_message=job.error_message,
             batch_id=job.batch_id,
-            estimated_cost_usd=job.estimated_cost_usd,
+            estimated_cost_usd=job.cost_usd,
             **_problem_fields(problem, job.job_id),
         )
 

@@ -36,6 +36,7 @@ from mcp_types import (
     PaginatedRequestParams,
     ToolExecution,
 )
+from mcp_types import ResourceTemplate as MCPResourceTemplate
 from mcp_types import Tool as MCPTool
 from pydantic import AnyUrl, BaseModel, ValidationError
 
@@ -138,6 +139,16 @@ class ImagegenMCPServer(MCPServer):
     ) -> ListResourcesResult:
         _refuse_cursor(params)
         return await super()._handle_list_resources(ctx, params)
+
+    async def list_resource_templates(self) -> list[MCPResourceTemplate]:
+        # The SDK labels a template without a type text/plain; the image template's resources are PNG,
+        # JPEG or WebP, and a template declares a type only when all its resources share one.
+        return [
+            template.model_copy(update={"mime_type": None})
+            if template.uri_template.startswith(IMAGE_URI_PREFIX)
+            else template
+            for template in await super().list_resource_templates()
+        ]
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[Any, Any] | None = None

@@ -22,7 +22,7 @@ from typing import Final
 from imagegen.adapters.aws import schema
 from imagegen.domain import catalog
 from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS
-from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH
+from imagegen.web.routes import DISCOVERY_PATH, FAVICON_PATH, HEALTH_PATHS, MCP_PATH
 
 # ---------------------------------------------------------------- API Gateway (HTTP API)
 
@@ -32,6 +32,7 @@ from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH
 API_ROUTES: Final[Mapping[str, tuple[str, ...]]] = {
     MCP_PATH: ("POST", "GET", "DELETE"),
     DISCOVERY_PATH: ("GET",),
+    FAVICON_PATH: ("GET",),
     **{path: ("GET",) for path in HEALTH_PATHS},
 }
 

@@ -15,6 +15,7 @@ from imagegen.adapters.system_clock import SystemClock
 from imagegen.adapters.watchers import InProcessWatcher
 from imagegen.domain.errors import ReasonCode
 from imagegen.mcp.context import AppContext
+from imagegen.observability import log_context
 from imagegen.ports import Clock, ImageProvider, QueuedMessage
 from imagegen.runtime.services import build_job_service, build_worker_service
 from imagegen.services.delivery import DeliveryPolicy, DeliveryRules, Verdict
@@ -71,14 +72,13 @@ class LocalRuntime:
         return create_local_app(self.settings, self.context, self.images, keyring, self)
 
     async def _deliver(self, message: QueuedMessage) -> Verdict:
-        verdict = await self.delivery.handle(message)
-        result = verdict.result
-        logger.info(
-            "job %s: %s %s",
-            message.job_id,
-            result.outcome.value if result else verdict.disposition.value,
-            (result.reason if result else None) or verdict.detail,
-        )
+        with log_context(job_id=message.job_id):
+            verdict = await self.delivery.handle(message)
+            result = verdict.result
+            outcome = result.outcome.value if result else verdict.disposition.value
+            attempt = f" (attempt {result.attempt})" if result and result.attempt else ""
+            why = (result.reason if result else None) or verdict.detail
+            logger.info("job %s%s: %s%s", message.job_id, attempt, outcome, f": {why}" if why else "")
         return verdict
 
     async def start(self) -> int:

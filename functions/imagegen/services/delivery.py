@@ -151,11 +151,14 @@ class DeliveryPolicy:
     async def _give_up(
         self, message: QueuedMessage, result: ProcessResult | None, reason: ReasonCode, detail: str
     ) -> Verdict:
-        text = (
+        head = (
             f"Gave up after the last delivery allowed by the queue: {detail}"
             if self.rules.queue_redelivers
             else detail
         )
+        job = await self._store.get_job(message.job_id)
+        tries = job.tries_summary(self._clock.now()) if job is not None else ""
+        text = f"{head} {tries}" if tries and tries not in head else head
         changed = await self._store.fail_job(message.job_id, reason.value, text, self._clock.now())
         self._watcher.notify(message.job_id)
         # Where the queue redelivers, the message is kept so that it lands in the dead-letter queue.

@@ -173,8 +173,8 @@ class HistoryService:
             for job in page.items:
                 by_status[job.status.value] += 1
                 by_model[job.model] += 1
-                if job.status is JobStatus.COMPLETED and job.estimated_cost_usd:
-                    cost += job.estimated_cost_usd
+                if job.status is JobStatus.COMPLETED and job.cost_usd:
+                    cost += job.cost_usd
             seen += len(page.items)
             cursor = page.next_cursor
             if cursor is None:

@@ -38,6 +38,7 @@ class ProcessResult(BaseModel):
     model: str | None = None
     provider_seconds: float | None = None
     detail: str = ""
+    attempt: int | None = None  # which try of the job this was (None when the job was not claimed)
 
 
 class WorkerService:
@@ -127,24 +128,41 @@ class WorkerService:
             if current is None or current.image is None or current.image.key != key:
                 await self._images.delete(key)
             return ProcessResult(
-                job_id=job.job_id, outcome=Outcome.DISCARDED, model=job.model, detail="job left processing"
+                job_id=job.job_id,
+                outcome=Outcome.DISCARDED,
+                model=job.model,
+                detail="job left processing",
+                attempt=job.attempts,
             )
         return ProcessResult(
             job_id=job.job_id,
             outcome=Outcome.COMPLETED,
             model=job.model,
             provider_seconds=round(provider_seconds, 4),
+            attempt=job.attempts,
         )
 
     async def _retry(self, job: Job, reason: str, message: str) -> ProcessResult:
         await self._store.release_job(job.job_id, self._clock.now())
         logger.warning("transient failure, job released for retry", extra={"job_id": job.job_id})
         return ProcessResult(
-            job_id=job.job_id, outcome=Outcome.RETRY, reason=reason, model=job.model, detail=message
+            job_id=job.job_id,
+            outcome=Outcome.RETRY,
+            reason=reason,
+            model=job.model,
+            detail=message,
+            attempt=job.attempts,
         )
 
     async def _failed(self, job: Job, reason: ReasonCode, message: str) -> ProcessResult:
-        await self._store.fail_job(job.job_id, reason.value, message, self._clock.now())
+        now = self._clock.now()
+        message = " ".join(part for part in (message, job.tries_summary(now)) if part)
+        await self._store.fail_job(job.job_id, reason.value, message, now)
         return ProcessResult(
-            job_id=job.job_id, outcome=Outcome.FAILED, reason=reason.value, model=job.model, detail=message
+            job_id=job.job_id,
+            outcome=Outcome.FAILED,
+            reason=reason.value,
+            model=job.model,
+            detail=message,
+            attempt=job.attempts,
         )

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 SERVER_KEY = "imagegen"
+# The Inspector the project tests with (package.json). It needs Node 22, so the printed command brings
+# Node 22 along (`-p node@22`) and works from the Node 20 the README asks for; without `--yes`, npx
+# stops to ask when there is no terminal.
+INSPECTOR_VERSION = "2.12.0"
 
 
 def client_configs(mcp_url: str, token: str) -> dict[str, str]:
@@ -23,8 +27,8 @@ def client_configs(mcp_url: str, token: str) -> dict[str, str]:
     }
     return {
         "MCP Inspector (CLI)": (
-            f'npx @modelcontextprotocol/inspector --cli {mcp_url} --transport http --header "{header}" '
-            "--method tools/list"
+            f"npx --yes -p node@22 -p @modelcontextprotocol/inspector@{INSPECTOR_VERSION} mcp-inspector "
+            f'--cli {mcp_url} --transport http --header "{header}" --method tools/list'
         ),
         "Claude Code": f'claude mcp add --transport http {SERVER_KEY} {mcp_url} --header "{header}"',
         "Cursor (~/.cursor/mcp.json)": json.dumps(cursor, indent=2),

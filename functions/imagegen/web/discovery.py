@@ -61,13 +61,13 @@ def render_html(document: dict[str, Any]) -> str:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{esc(document["title"] or document["name"])}</title>
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}
-pre{{background:#f4f4f4;padding:.75rem;overflow-x:auto}}td{{vertical-align:top;padding:.25rem .5rem}}
+pre{{background:#f4f4f4;padding:.75rem;white-space:pre-wrap;overflow-wrap:anywhere}}td{{vertical-align:top;padding:.25rem .5rem}}
 table{{border-collapse:collapse}}tr:nth-child(odd){{background:#fafafa}}</style></head>
 <body><h1>{esc(document["title"] or document["name"])} <small>v{esc(document["version"])}</small></h1>
 <p>A remote MCP server for AI image generation. {esc(document["description"] or "")}</p>
 <h2>Endpoints</h2><ul>{endpoints}</ul><p>{esc(document["authentication"])}</p>
 <h2>Tools</h2><table>{tools}</table>
-<h2>Connect a client</h2><p>Replace <code>{TOKEN_PLACEHOLDER}</code> with your bearer token.</p>{configs}
+<h2>Connect a client</h2><p>Replace <code>{esc(TOKEN_PLACEHOLDER)}</code> with your bearer token.</p>{configs}
 </body></html>"""
 
 

@@ -36,10 +36,11 @@ from imagegen.domain.deadline import Deadline
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.deadline_guard import DeadlineGuard
 from imagegen.web.discovery import discovery_response
+from imagegen.web.favicon import favicon_response
 from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
 from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
 from imagegen.web.origin import OriginCheck
-from imagegen.web.routes import DISCOVERY_PATH, HEALTH_PATHS, MCP_PATH
+from imagegen.web.routes import DISCOVERY_PATH, FAVICON_PATH, HEALTH_PATHS, MCP_PATH
 from imagegen.web.stateless import StatelessMcpEndpoint
 
 MAX_REQUEST_BODY_BYTES = 1_000_000
@@ -83,7 +84,7 @@ def base_path(event: Mapping[str, Any]) -> str:
 
 
 class _PublicPages:
-    """The unauthenticated pages: GET /healthz and /health (liveness, version, provider) and GET /."""
+    """The unauthenticated pages: GET /healthz and /health (liveness, version, provider), GET / and the icon."""
 
     def __init__(self, app: ASGIApp, server: MCPServer, provider_name: str, public_url: str) -> None:
         self._app = app
@@ -99,6 +100,9 @@ class _PublicPages:
             path = scope.get("path")
             if path in HEALTH_PATHS:
                 await self._health(scope, receive, send)
+                return
+            if path == FAVICON_PATH:
+                await favicon_response()(scope, receive, send)
                 return
             if path == DISCOVERY_PATH:
                 page = await discovery_response(

@@ -30,11 +30,13 @@ from imagegen.ports import ImageStore
 from imagegen.settings import LocalSettings
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing
 from imagegen.web.discovery import discovery_response
+from imagegen.web.favicon import favicon_response
 from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
 from imagegen.web.routes import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
     DISCOVERY_PATH,
+    FAVICON_PATH,
     HEALTH_PATHS,
     MCP_PATH,
     MESSAGES_PATH,
@@ -166,6 +168,7 @@ def create_local_app(
         Route(f"/{IMAGE_KEY_PREFIX}/{{name:path}}", image, methods=["GET", "HEAD"]),
         *(Route(path, health, methods=["GET"]) for path in HEALTH_PATHS),
         Route(DISCOVERY_PATH, discovery, methods=["GET"]),
+        Route(FAVICON_PATH, lambda request: favicon_response(), methods=["GET"]),
     ]
     middleware = [
         *cors_middleware(settings.cors_allowed_origins),

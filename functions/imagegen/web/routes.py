@@ -10,6 +10,7 @@ SSE_PATH: Final = "/sse"
 MESSAGES_PATH: Final = "/messages/"
 HEALTH_PATHS: Final = ("/healthz", "/health")
 DISCOVERY_PATH: Final = "/"
+FAVICON_PATH: Final = "/favicon.ico"
 
 # What a browser-based MCP client sends and needs to read (Streamable HTTP, 2025-06-18 and later); the
 # local app, the deployed API's CORS configuration and the emulated API Gateway all allow these.

@@ -203,7 +203,7 @@ def _gave_up(error: WorkersAIError, attempts: int, elapsed: float) -> WorkersAIE
     outcome = "." if final else "; the job can be retried later."
     return WorkersAIError(
         error.reason,
-        f"{error.message} Gave up after {attempts} attempt(s) in {elapsed:.1f} s{outcome}",
+        f"{error.message} Gave up after {attempts} call(s) to Workers AI in {elapsed:.1f} s{outcome}",
         retryable=not final,
         cloudflare_code=error.cloudflare_code,
         http_status=error.http_status,
