@@ -3,8 +3,10 @@ handlers behind the emulated API Gateway, Lambda and SQS, on moto's server)."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,8 @@ class Backend:
     tamper: Callable[[str, bytes | None], None]
     # Where the server keeps OAuth grants: tests write what no request can make (expired tokens).
     grants: GrantStore
+    # Everything the OAuth store holds, as text: to show what it does not hold.
+    oauth_records: Callable[[], str]
     # The HTTPS host of client metadata documents the server may fetch from loopback.
     documents: DocumentHost
     other_token: str = OTHER_TOKEN  # a second client's key, named "other"
@@ -143,6 +147,7 @@ def _aws_backend(aws: EmulatedAws, proxy_port: int, documents: DocumentHost) -> 
         proxy_port=proxy_port,
         tamper=_bucket_tamper(aws),
         grants=DynamoDBGrantStore(aws.stack.config.names.oauth_table, aws.stack.dynamodb),
+        oauth_records=_table_dump(aws),
         documents=documents,
     )
 
@@ -155,6 +160,7 @@ def _local_backend(local: LocalServer, proxy_port: int, documents: DocumentHost)
         proxy_port=proxy_port,
         tamper=_folder_tamper(local),
         grants=local.runtime.grants,
+        oauth_records=_database_dump(local),
         documents=documents,
     )
 
@@ -182,6 +188,25 @@ def _folder_tamper(local: LocalServer) -> Callable[[str, bytes | None], None]:
             (root / key).write_bytes(data)
 
     return tamper
+
+
+def _table_dump(aws: EmulatedAws) -> Callable[[], str]:
+    def dump() -> str:
+        # A Scan from the test, not the store: the store never scans.
+        pages = aws.stack.dynamodb.get_paginator("scan").paginate(
+            TableName=aws.stack.config.names.oauth_table
+        )
+        return json.dumps([item for page in pages for item in page["Items"]])
+
+    return dump
+
+
+def _database_dump(local: LocalServer) -> Callable[[], str]:
+    def dump() -> str:
+        with closing(sqlite3.connect(local.settings.imagegen_data_dir / "oauth.db")) as db:
+            return json.dumps(db.execute("SELECT * FROM oauth_records").fetchall())
+
+    return dump
 
 
 def structured(result: Any) -> dict[str, Any]:

@@ -100,6 +100,37 @@ def test_a_client_id_metadata_document_client_needs_no_registration(
     assert oauth.call_mcp(tokens.json()["access_token"]).status_code == 200
 
 
+def test_the_store_keeps_digests_of_codes_tokens_and_secrets_never_the_values(
+    backend: Backend, oauth: OAuthDriver
+) -> None:
+    client = oauth.register(token_endpoint_auth_method="client_secret_post")
+    authorization = Authorization(client["client_id"])
+    page = oauth.consent_page(authorization)
+    answer = oauth.decide(page, backend.token)
+    code = query_of(answer.headers["location"])["code"]
+    tokens = oauth.exchange(authorization, code, client_secret=client["client_secret"]).json()
+
+    stored = backend.oauth_records()
+
+    assert tokens["access_token"] and client["client_secret"]
+    secrets_handed_out = [code, tokens["access_token"], tokens["refresh_token"], client["client_secret"]]
+    assert client["client_id"] in stored  # the store is the one that served this flow
+    assert [secret for secret in secrets_handed_out if secret in stored] == []
+    consent_id = query_of(oauth.http.get(authorization.url(backend.url)).headers["location"])["request"]
+    assert consent_id not in backend.oauth_records()
+
+
+def test_a_loopback_redirect_may_use_any_port(backend: Backend, oauth: OAuthDriver) -> None:
+    client_id = oauth.register(redirect_uris=["http://127.0.0.1/callback"])["client_id"]
+    authorization = Authorization(client_id, redirect_uri="http://127.0.0.1:61234/callback")
+
+    answer = oauth.decide(oauth.consent_page(authorization), backend.token)
+    tokens = oauth.exchange(authorization, query_of(answer.headers["location"])["code"])
+
+    assert answer.headers["location"].startswith("http://127.0.0.1:61234/callback?")
+    assert tokens.status_code == 200
+
+
 def test_the_consent_page_cannot_be_framed_and_names_where_the_answer_goes(
     backend: Backend, oauth: OAuthDriver
 ) -> None:

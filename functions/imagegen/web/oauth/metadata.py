@@ -4,6 +4,8 @@ defaults do not know: public clients, Client ID Metadata Documents and the `iss`
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mcp.server.auth.routes import build_metadata
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.shared.auth import OAuthMetadata, ProtectedResourceMetadata
@@ -20,6 +22,8 @@ REGISTRATION = ClientRegistrationOptions(enabled=True)
 CLIENT_AUTH_METHODS = [method.value for method in ClientAuthMethod]
 
 
+# The Lambda app is built per invocation; the documents depend on the public URL only.
+@lru_cache(maxsize=4)
 def authorization_server_metadata(urls: OAuthUrls) -> OAuthMetadata:
     built = build_metadata(
         AnyHttpUrl(urls.issuer),
@@ -45,6 +49,7 @@ def authorization_server_metadata(urls: OAuthUrls) -> OAuthMetadata:
     )
 
 
+@lru_cache(maxsize=4)
 def protected_resource_metadata(urls: OAuthUrls) -> ProtectedResourceMetadata:
     return ProtectedResourceMetadata.model_validate(
         {
