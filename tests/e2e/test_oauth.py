@@ -186,6 +186,40 @@ def test_a_consent_form_posted_from_elsewhere_is_refused(
     assert "location" not in answer.headers
 
 
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_a_confidential_client_must_present_its_secret(
+    backend: Backend, oauth: OAuthDriver, method: str
+) -> None:
+    client = oauth.register(token_endpoint_auth_method=method)
+    secret = client["client_secret"]
+
+    def exchange(presented: str | None) -> httpx.Response:
+        authorization = Authorization(client["client_id"])
+        code = oauth.authorize(authorization, backend.token)
+        if method == "client_secret_post":
+            return oauth.exchange(authorization, code, client_secret=presented)
+        basic = httpx.BasicAuth(client["client_id"], presented) if presented is not None else None
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": authorization.verifier,
+            "redirect_uri": authorization.redirect_uri,
+        }
+        return oauth.http.post(
+            f"{backend.url}/token",
+            data=form if basic else {**form, "client_id": client["client_id"]},
+            auth=basic,
+        )
+
+    wrong, missing, right = exchange("not-the-secret"), exchange(None), exchange(secret)
+
+    assert refusal(wrong) == (401, "invalid_client")
+    assert refusal(missing) == (401, "invalid_client")
+    if method == "client_secret_basic":
+        assert wrong.headers["www-authenticate"] == 'Basic realm="imagegen"'
+    assert right.status_code == 200 and right.headers["cache-control"] == "no-store"
+
+
 # ---------------------------------------------------------------- bad input at the token endpoint
 
 
