@@ -30,8 +30,9 @@ def client_configs(mcp_url: str, token: str) -> dict[str, str]:
     vscode = {"servers": {SERVER_KEY: {"type": "http", "url": mcp_url}}}
     return {
         OAUTH_CLIENTS: (
-            f"Settings > Connectors > Add custom connector, URL {mcp_url} (a public https URL), then "
-            "sign in with your key on the page that opens"
+            f"Settings > Connectors > Add custom connector, URL {mcp_url} once it is reachable from the "
+            "internet over https (they connect from their own servers: deploy, or use a tunnel and "
+            "PUBLIC_BASE_URL); then sign in with your key on the page that opens"
         ),
         VSCODE: json.dumps(vscode, indent=2),
         "MCP Inspector (CLI)": (
