@@ -220,6 +220,31 @@ def test_a_confidential_client_must_present_its_secret(
     assert right.status_code == 200 and right.headers["cache-control"] == "no-store"
 
 
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge": None}, "invalid_request"),
+        ({"code_challenge": "too-short"}, "invalid_request"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+    ],
+)
+def test_only_the_code_flow_with_pkce_s256_is_offered(
+    backend: Backend, oauth: OAuthDriver, change: dict[str, str | None], error: str
+) -> None:
+    authorization = Authorization(oauth.register()["client_id"])
+    parameters = {**query_of(authorization.url(backend.url)), **change}
+
+    answer = oauth.http.get(
+        f"{backend.url}/authorize",
+        params={name: value for name, value in parameters.items() if value is not None},
+    )
+
+    back = query_of(answer.headers["location"])
+    assert answer.status_code == 302 and answer.headers["location"].startswith(REDIRECT_URI)
+    assert (back["error"], back["state"], back["iss"]) == (error, authorization.state, backend.url)
+
+
 # ---------------------------------------------------------------- bad input at the token endpoint
 
 
