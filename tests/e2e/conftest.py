@@ -203,7 +203,7 @@ def _table_dump(aws: EmulatedAws) -> Callable[[], str]:
 
 def _database_dump(local: LocalServer) -> Callable[[], str]:
     def dump() -> str:
-        with closing(sqlite3.connect(local.settings.imagegen_data_dir / "oauth.db")) as db:
+        with closing(sqlite3.connect(local.settings.imagegen_data_dir / "imagegen.db")) as db:
             return json.dumps(db.execute("SELECT * FROM oauth_records").fetchall())
 
     return dump

@@ -22,7 +22,6 @@ from imagegen.web.auth import KeyRing
 from tests.support.servers import free_port, serve_in_thread
 
 TOKEN = "test-token-0123456789abcdef"
-
 NO_LIMITS = LimitsConfig(by_owner={EVERYONE: UNLIMITED})
 
 

@@ -1,4 +1,5 @@
-"""SQLite GrantStore for the local server: one table of OAuth records, each step in one transaction.
+"""GrantStore on SQLite: the OAuth records live in the local server's database, next to its jobs, in one
+table, each step in one transaction.
 
 Records are kept as JSON (`body`) under a key that says what they are (`code#<digest>`, `grant#<id>`,
 ...), beside the columns the grant lists and the clean-up use. Steps that must happen once read and
@@ -8,15 +9,12 @@ write inside `BEGIN IMMEDIATE`, so of two concurrent redemptions of one code exa
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
 
+from imagegen.adapters.sqlite_db import SqliteDatabase
 from imagegen.domain.cursor import sort_key
 from imagegen.domain.oauth import AuthorizationCode, ConsentRequest, Grant, Issue, IssuedToken, OAuthClient
 
@@ -37,31 +35,8 @@ CREATE INDEX IF NOT EXISTS oauth_by_expiry ON oauth_records (expires_at);
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
 
-class SqliteGrantStore:
-    def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+class SqliteGrantStore(SqliteDatabase):
+    schema = _SCHEMA
 
     # ------------------------------------------------------------ plumbing
 

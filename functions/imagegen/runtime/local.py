@@ -37,7 +37,7 @@ class LocalRuntime:
         self.clock = clock or SystemClock()
         data_dir = settings.imagegen_data_dir
         self.store = SqliteJobStore(data_dir / "imagegen.db")
-        self.grants = SqliteGrantStore(data_dir / "oauth.db")
+        self.grants = SqliteGrantStore(data_dir / "imagegen.db")
         self.images = LocalImageStore(data_dir / "images", settings.base_url)
         self.queue = InProcessQueue()
         self.watcher = InProcessWatcher()

@@ -12,9 +12,8 @@ themselves.
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_errors import (
     ConditionFailed,
+    call_off_loop,
     error_code,
     transact_write,
     translate_errors,
@@ -45,7 +45,6 @@ REVOKED_BECAUSE = "revoked_because"
 
 Item = dict[str, Any]
 RecordT = TypeVar("RecordT", bound=BaseModel)
-R = TypeVar("R")
 
 
 class DynamoDBGrantStore:
@@ -54,9 +53,6 @@ class DynamoDBGrantStore:
         self._client = client
 
     # ------------------------------------------------------------ plumbing
-
-    async def _run(self, fn: Callable[..., R], /, **kwargs: Any) -> R:
-        return await asyncio.to_thread(functools.partial(translate_errors, fn, **kwargs))
 
     async def _transact(self, items: list[TransactWriteItemTypeDef]) -> bool:
         try:
@@ -84,7 +80,7 @@ class DynamoDBGrantStore:
         return await asyncio.to_thread(translate_errors, call)
 
     async def _get(self, key: str) -> Item | None:
-        response = await self._run(
+        response = await call_off_loop(
             self._client.get_item, TableName=self._table, Key={PK: {"S": key}}, ConsistentRead=True
         )
         return response.get("Item")
@@ -94,7 +90,7 @@ class DynamoDBGrantStore:
         return model.model_validate_json(item["body"]["S"]) if item else None
 
     async def _put(self, item: Item) -> None:
-        await self._run(self._client.put_item, TableName=self._table, Item=item)
+        await call_off_loop(self._client.put_item, TableName=self._table, Item=item)
 
     # ------------------------------------------------------------ clients, consents, codes
 
@@ -111,7 +107,7 @@ class DynamoDBGrantStore:
         return await self._get_record(f"consent#{key}", ConsentRequest)
 
     async def take_consent(self, key: str) -> ConsentRequest | None:
-        response = await self._run(
+        response = await call_off_loop(
             self._client.delete_item,
             TableName=self._table,
             Key={PK: {"S": f"consent#{key}"}},
@@ -220,7 +216,7 @@ class DynamoDBGrantStore:
         }
         grants: list[Grant] = []
         while True:
-            page = await self._run(self._client.query, **query)
+            page = await call_off_loop(self._client.query, **query)
             grants += [_grant_from(item) for item in page.get("Items", [])]
             last = page.get("LastEvaluatedKey")
             if not last:
