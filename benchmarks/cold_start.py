@@ -248,6 +248,7 @@ def _environment(endpoint: str) -> dict[str, str]:
         "AWS_ENDPOINT_URL": endpoint,
         schema.ENV_JOBS_TABLE: "imagegen-jobs",
         schema.ENV_GENERATIONS_TABLE: "imagegen-generations",
+        schema.ENV_OAUTH_TABLE: "imagegen-oauth",
         schema.ENV_QUEUE_URL: f"{endpoint}/123456789012/imagegen-jobs",
         schema.ENV_R2_BUCKET: "imagegen-images",
         schema.ENV_R2_PUBLIC_BASE_URL: "https://images.example.test",

@@ -48,7 +48,9 @@ def render(stack_name: str, outputs: Mapping[str, str]) -> str:
             secret_arn=secret_arn, keys=CREDENTIAL_KEYS, token_key=schema.SECRET_AUTH_TOKEN
         ),
         "",
-        "2. Add the server to your MCP client, with the token as a bearer header, e.g. Claude Code:",
+        "2. Add the server to your MCP client. Claude and ChatGPT (Settings > Connectors > add a custom",
+        f"   connector) and VS Code take the URL alone, {mcp_url}, and open a page where you sign",
+        "   in with the token (OAuth). Clients with a header field take it as a bearer header, e.g.:",
         f'   claude mcp add --transport http imagegen {mcp_url} --header "Authorization: Bearer $TOKEN"',
         '   or any client\'s JSON config: {"url": "' + mcp_url + '", '
         '"headers": {"Authorization": "Bearer <AUTH_TOKEN>"}}',

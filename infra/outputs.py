@@ -15,6 +15,7 @@ class Outputs:
     WORKER_LOG_GROUP = "WorkerLogGroupName"
     JOBS_TABLE = "JobsTableName"
     GENERATIONS_TABLE = "GenerationsTableName"
+    OAUTH_TABLE = "OAuthTableName"
     QUEUE_URL = "QueueUrl"
     DEAD_LETTER_QUEUE_URL = "DeadLetterQueueUrl"
     SECRET_ARN = "SecretArn"  # noqa: S105 - an output name, not a credential

@@ -66,6 +66,7 @@ class ImagegenStack(Stack):
             config=config,
             shared=shared,
             environment=environment,
+            oauth_table=data.oauth.table_name,
             log_retention=retention,
             tracing=config.tracing,
         )
@@ -85,6 +86,7 @@ class ImagegenStack(Stack):
 
         # The API submits, lists, cancels and deletes; the worker claims, completes and fails.
         data.grant_api(api.function)
+        data.grant_oauth(api.function)
         data.grant_worker(worker.function)
         for function in (api.function, worker.function):
             credentials.grant_read(function)
@@ -120,7 +122,11 @@ class ImagegenStack(Stack):
         self.monitoring = monitoring
         self.dashboard = dashboard
 
-        self._output(Outputs.MCP_URL, api.mcp_url, "Paste into your MCP client (with the bearer token).")
+        self._output(
+            Outputs.MCP_URL,
+            api.mcp_url,
+            "Add this URL to Claude, ChatGPT or VS Code (OAuth), or to any client with the bearer token.",
+        )
         self._output(Outputs.API_URL, api.base_url, "Base URL: GET / and /health answer here.")
         self._output(Outputs.API_FUNCTION_NAME, api.function.function_name)
         self._output(Outputs.API_LOG_GROUP, api.handler.log_group.log_group_name)
@@ -129,6 +135,7 @@ class ImagegenStack(Stack):
         self._output(Outputs.WORKER_LOG_GROUP, worker.handler.log_group.log_group_name)
         self._output(Outputs.JOBS_TABLE, data.jobs.table_name)
         self._output(Outputs.GENERATIONS_TABLE, data.generations.table_name)
+        self._output(Outputs.OAUTH_TABLE, data.oauth.table_name)
         self._output(Outputs.QUEUE_URL, jobs.queue.queue_url)
         self._output(Outputs.DEAD_LETTER_QUEUE_URL, jobs.dead_letter_queue.queue_url)
         self._output(

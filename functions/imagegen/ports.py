@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from imagegen.domain.image_health import StoredObject
 from imagegen.domain.limits import ClientLimits, DayUsage
 from imagegen.domain.models import Generation, GenerationParams, ImageRef, Job, JobStatus
+from imagegen.domain.oauth import AuthorizationCode, ConsentRequest, Grant, Issue, IssuedToken, OAuthClient
 from imagegen.domain.tasks import TaskPage, TaskRecord
 
 # ---------------------------------------------------------------- queries and pages
@@ -182,6 +183,76 @@ class ImageStore(Protocol):
         """Remove the object; deleting a missing object is not an error."""
 
     def public_url(self, key: str) -> str: ...
+
+
+# ---------------------------------------------------------------- OAuth
+
+
+@runtime_checkable
+class GrantStore(Protocol):
+    """Where OAuth clients, pending consents, codes, grants and tokens live between requests.
+
+    Secrets are looked up by their digest (`key`); the store never sees a secret itself. Records carry
+    their own expiry: readers check it (DynamoDB's TTL deletes late, and SQLite only when asked), so an
+    expired record that still exists is refused by the service, not by the store. Every step that must
+    happen at most once (taking a consent, redeeming a code, rotating a refresh token) is atomic: of
+    two concurrent calls exactly one succeeds.
+    """
+
+    async def save_client(self, client: OAuthClient) -> None:
+        """Insert or replace (a metadata document fetched again replaces its cached copy)."""
+
+    async def get_client(self, client_id: str) -> OAuthClient | None: ...
+
+    async def save_consent(self, key: str, consent: ConsentRequest) -> None: ...
+
+    async def get_consent(self, key: str) -> ConsentRequest | None: ...
+
+    async def take_consent(self, key: str) -> ConsentRequest | None:
+        """Remove and return it: the person's decision is acted on once."""
+
+    async def save_code(self, key: str, code: AuthorizationCode) -> None: ...
+
+    async def get_code(self, key: str) -> AuthorizationCode | None: ...
+
+    async def redeem_code(self, key: str, issue: Issue) -> bool:
+        """Mark the code redeemed by `issue.grant` and write the grant and its tokens, all or nothing.
+
+        False (and nothing written) when the code is gone or was redeemed already.
+        """
+
+    async def get_token(self, key: str) -> IssuedToken | None: ...
+
+    async def rotate_refresh_token(self, key: str, issue: Issue) -> bool:
+        """Mark the refresh token rotated at `issue.access.issued_at`, write the new tokens and update the
+        grant, all or nothing. False (and nothing written) when the token was rotated already or the grant
+        was revoked meanwhile."""
+
+    async def get_grant(self, grant_id: str) -> Grant | None: ...
+
+    async def revoke_grant(self, grant_id: str, now: datetime, because: str) -> bool:
+        """False when there is no such grant or it was revoked already."""
+
+    async def list_grants(self, owner: str | None) -> list[Grant]:
+        """Every grant of `owner` (None: of everyone), newest first, revoked and expired ones included."""
+
+    async def forget_expired(self, now: datetime) -> None:
+        """Delete what expired before `now` where the store does not do it by itself."""
+
+
+class ClientDocument(BaseModel):
+    """A fetched Client ID Metadata Document: its JSON object, and how long it may be cached."""
+
+    model_config = ConfigDict(frozen=True)
+
+    body: dict[str, object]
+    max_age_seconds: int | None = None
+
+
+class ClientDocumentSource(Protocol):
+    async def fetch(self, url: str) -> ClientDocument:
+        """GET the document at an https URL, or raise ClientDocumentUnavailable saying why not (not https,
+        a private address, too slow, too large, not a JSON object, not a 200)."""
 
 
 # ---------------------------------------------------------------- provider

@@ -44,6 +44,21 @@ class ServiceSettings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1, le=20)
     preview_latency_seconds: float = Field(default=0.3, ge=0)
     log_level: str = "INFO"
+    client_metadata_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=20,
+        description="How long the server waits for an OAuth client's metadata document (its client id URL).",
+    )
+    client_metadata_private_hosts: CsvList = Field(
+        default_factory=list,
+        description="Hosts (name or name:port) whose client metadata documents may be fetched from private "
+        "addresses, such as an internal client registry. Public clients never need this.",
+    )
+    client_metadata_ca_file: Path | None = Field(
+        default=None,
+        description="Extra CA certificates (PEM) trusted when fetching client metadata documents.",
+    )
 
 
 class LocalSettings(ServiceSettings):

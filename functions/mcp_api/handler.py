@@ -60,6 +60,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             runtime().keyring(),
             event,
             context,
+            oauth=runtime().oauth(),
             provider_name=provider_name,
             public_url=runtime().settings.public_url,
             allowed_origins=allowed_origins(),

@@ -3,7 +3,8 @@
 Why an HTTP API (v2) and not a REST API (v1):
 - Cost and latency: $1.00 per million requests against $3.50, and a lighter proxy path.
 - Nothing we need is REST-only. Authentication is a bearer token checked (in constant time, mapped to a
-  client name) by the function itself, so API keys, usage plans and Cognito authorizers bring nothing.
+  client name) by the function itself, a static key or an access token from the function's own OAuth
+  2.1 authorization server, so API keys, usage plans and Cognito authorizers bring nothing.
   Request validation is done by the MCP SDK against the JSON-RPC schemas.
 - Neither can stream a Python Lambda's response (REST streaming needs Lambda response streaming, which
   the managed Python runtime lacks), and both cut integrations at about 30 s. So /sse (legacy HTTP+SSE,
@@ -62,6 +63,7 @@ class McpApi(Construct):
         config: DeployConfig,
         shared: SharedCode,
         environment: Mapping[str, str],
+        oauth_table: str,
         log_retention: logs.RetentionDays,
         tracing: bool,
     ) -> None:
@@ -120,9 +122,11 @@ class McpApi(Construct):
             # the earlier of the two deadlines.
             timeout=Duration.seconds(deployment.API_TIMEOUT_SECONDS),
             memory_size=deployment.API_MEMORY_MB,
-            # The function's Origin check accepts the same browser origins that CORS lets through.
+            # The function's Origin check accepts the same browser origins that CORS lets through. The
+            # public URL (the custom domain when there is one) is the OAuth issuer.
             environment=deployment.api_environment(
                 environment,
+                oauth_table=oauth_table,
                 public_url=self.base_url,
                 domain_names=hosts,
                 allowed_origins=list(config.allowed_origins),
@@ -149,10 +153,12 @@ class McpApi(Construct):
             self.http_api,
             "AwsSolutions-APIG4",
             "Clients authenticate with a bearer token that the function checks in constant time and "
-            "maps to a client name (several keys, one admin); MCP clients send exactly that header. An "
-            "API Gateway Lambda authorizer would add a second invocation per request without adding a "
-            "check, and Cognito would force OAuth on clients that do not speak it. GET /, /health and "
-            "/healthz are public on purpose.",
+            "maps to a client name (several keys, one admin): a static key, or an access token from the "
+            "function's own OAuth 2.1 authorization server. An API Gateway Lambda authorizer would add a "
+            "second invocation per request without adding a check, and Cognito would force OAuth on "
+            "clients that do not speak it. GET /, /health, /healthz, the OAuth discovery documents and "
+            "the authorization, token, registration, revocation and consent endpoints are public on "
+            "purpose: they are how a client without a token gets one.",
         )
 
     @property

@@ -27,6 +27,16 @@ WORKER_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
+# Exactly what DynamoDBGrantStore calls, from the API function only: GetItem, PutItem, UpdateItem,
+# DeleteItem (a consent is taken by deleting it), Query on the grant indexes, and TransactWriteItems,
+# whose Put and Update items need the matching item permissions.
+OAUTH_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
 
 _PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY}
 
@@ -37,13 +47,20 @@ class DataTables(Construct):
         self._retain = retain
         self.jobs = self._table("Jobs", schema.JOBS_INDEXES)
         self.generations = self._table("Generations", schema.GENERATIONS_INDEXES)
+        # OAuth clients, consents, codes, grants and tokens (digests only); TTL removes what expired.
+        self.oauth = self._table("OAuth", schema.OAUTH_INDEXES, partition_key=schema.OAUTH_PARTITION_KEY)
 
-    def _table(self, construct_id: str, indexes: Mapping[str, tuple[str, str]]) -> dynamodb.Table:
+    def _table(
+        self,
+        construct_id: str,
+        indexes: Mapping[str, tuple[str, str]],
+        partition_key: str = schema.PARTITION_KEY,
+    ) -> dynamodb.Table:
         string = dynamodb.AttributeType.STRING
         table = dynamodb.Table(
             self,
             construct_id,
-            partition_key=dynamodb.Attribute(name=schema.PARTITION_KEY, type=string),
+            partition_key=dynamodb.Attribute(name=partition_key, type=string),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -76,6 +93,10 @@ class DataTables(Construct):
         for table in self.tables:
             self._grant(grantee, table, WORKER_ACTIONS)
 
+    def grant_oauth(self, grantee: iam.IGrantable) -> None:
+        """The OAuth table, for the API function: the authorization server and the bearer check."""
+        self._grant(grantee, self.oauth, OAUTH_ACTIONS)
+
     def _grant(self, grantee: iam.IGrantable, table: dynamodb.Table, actions: tuple[str, ...]) -> None:
         table.grant(grantee, *actions)
         principal = grantee.grant_principal
@@ -87,6 +108,7 @@ class DataTables(Construct):
             acknowledge(
                 principal,
                 f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
-                "Queries go through the table's own GSIs (schema.JOBS_INDEXES / GENERATIONS_INDEXES); "
+                "Queries go through the table's own GSIs (schema.JOBS_INDEXES / GENERATIONS_INDEXES / "
+                "OAUTH_INDEXES); "
                 "'index/*' under this one table ARN covers exactly those, and no other table.",
             )

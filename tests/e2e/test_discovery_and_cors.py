@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 
+from imagegen.web.client_config import VSCODE
 from tests.e2e.conftest import Backend
 from tests.support.local_server import TOKEN, LocalServer, local_server
 
@@ -23,6 +25,10 @@ async def test_discovery_page_lists_every_tool_the_server_reports(server: LocalS
     assert {tool["name"] for tool in document["tools"]} == tools
     assert document["endpoints"]["mcp"] == server.mcp_url
     assert server.mcp_url in document["client_configs"]["Claude Code"]
+    # Hosts that speak OAuth get the URL alone: no token to paste.
+    vscode = json.loads(document["client_configs"][VSCODE])
+    assert vscode == {"servers": {"imagegen": {"type": "http", "url": server.mcp_url}}}
+    assert "/.well-known/oauth-protected-resource/mcp" in document["authentication"]
     assert TOKEN not in page.text, "the public page must never show a real token"
 
 

@@ -60,7 +60,7 @@ def test_generate_image_and_wait_returns_an_image_url_that_serves_the_image(back
 def test_a_wrong_token_is_refused(backend: Backend) -> None:
     result = inspector(backend, "--method", "tools/list", token="wrong-token-0000000000")
 
-    # The 401 challenge makes the Inspector report that authentication is required (it would start OAuth
-    # on a terminal; this server uses static bearer keys).
+    # The 401 challenge makes the Inspector report that authentication is required: its CLI has no browser
+    # to start the OAuth flow the challenge points to.
     assert result.returncode != 0
     assert "auth_required" in result.stdout + result.stderr

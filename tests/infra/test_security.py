@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match
 from infra.app import build_app
-from infra.constructs.data import API_ACTIONS, WORKER_ACTIONS
+from infra.constructs.data import API_ACTIONS, OAUTH_ACTIONS, WORKER_ACTIONS
 
 from imagegen.adapters.aws import schema
 from tests.infra.conftest import Synth, Synthesizer
@@ -93,7 +93,8 @@ def test_given_the_function_roles_then_no_managed_policy_is_attached(default_syn
 def test_given_dynamodb_permissions_then_they_cover_only_our_tables_and_their_indexes(
     default_synth: Synth,
 ) -> None:
-    tables = [default_synth.logical_id(table) for table in default_synth.stack.data.tables]
+    data = default_synth.stack.data
+    tables = [default_synth.logical_id(table) for table in (*data.tables, data.oauth)]
     allowed: list[Any] = []
     for table in tables:
         arn = {"Fn::GetAtt": [table, "Arn"]}
@@ -103,7 +104,7 @@ def test_given_dynamodb_permissions_then_they_cover_only_our_tables_and_their_in
         actions = _as_list(statement["Action"])
         if any(action.startswith("dynamodb:") for action in actions):
             assert all(action.startswith("dynamodb:") for action in actions)
-            assert set(actions) <= {*API_ACTIONS, *WORKER_ACTIONS}
+            assert set(actions) <= {*API_ACTIONS, *WORKER_ACTIONS, *OAUTH_ACTIONS}
             assert "dynamodb:Scan" not in actions
             for resource in _as_list(statement["Resource"]):
                 assert resource in allowed
@@ -124,9 +125,21 @@ def test_given_each_function_then_it_gets_only_the_dynamodb_actions_its_code_cal
         if a.startswith("dynamodb:")
     }
 
-    assert api == set(API_ACTIONS)
+    assert api == set(API_ACTIONS) | set(OAUTH_ACTIONS)
     assert worker == set(WORKER_ACTIONS)
     assert "dynamodb:Query" not in worker and "dynamodb:DeleteItem" not in worker
+
+
+def test_given_the_oauth_table_then_only_the_api_function_may_touch_it(default_synth: Synth) -> None:
+    oauth_arn = _arn_of(default_synth, default_synth.stack.data.oauth)
+    readers = {
+        role
+        for role, statement in _statements(default_synth)
+        for resource in _as_list(statement.get("Resource", []))
+        if resource in (oauth_arn, {"Fn::Join": ["", [oauth_arn, "/index/*"]]})
+    }
+
+    assert readers == {_role_of(default_synth, default_synth.stack.api.function)}
 
 
 def test_given_each_function_then_it_reads_only_the_one_secret(default_synth: Synth) -> None:

@@ -14,6 +14,9 @@ from infra.outputs import Outputs
 from imagegen.adapters.aws import schema
 from imagegen.domain import catalog
 from imagegen.runtime import deployment
+from imagegen.runtime.aws_settings import AwsSettings
+from imagegen.web.oauth.metadata import authorization_server_metadata, protected_resource_metadata
+from imagegen.web.oauth.urls import OAuthUrls
 from tests.infra.conftest import REPO_ROOT, Synth
 
 COMMON_ENV = {
@@ -126,6 +129,14 @@ def test_given_each_function_then_it_gets_every_schema_variable_with_resource_re
     assert variables[schema.ENV_SECRET_ARN] == _ref(default_synth, stack.credentials.secret)
     assert variables[schema.ENV_R2_BUCKET] == "imagegen-images"
     assert variables[schema.ENV_R2_JURISDICTION] == "default"
+
+
+def test_given_the_oauth_table_then_only_the_api_function_is_told_of_it(default_synth: Synth) -> None:
+    api = _api_function(default_synth)["Environment"]["Variables"]
+    worker = _worker_function(default_synth)["Environment"]["Variables"]
+
+    assert api[schema.ENV_OAUTH_TABLE] == _ref(default_synth, default_synth.stack.data.oauth)
+    assert schema.ENV_OAUTH_TABLE not in worker
 
 
 def test_given_the_api_function_then_allowed_hosts_name_the_execute_api_host(default_synth: Synth) -> None:
@@ -277,14 +288,19 @@ def test_given_an_opt_in_reservation_then_the_worker_reserves_it(full_synth: Syn
 
 
 @pytest.mark.parametrize(
-    ("table_name", "indexes"), [("jobs", schema.JOBS_INDEXES), ("generations", schema.GENERATIONS_INDEXES)]
+    ("table_name", "partition_key", "indexes"),
+    [
+        ("jobs", schema.PARTITION_KEY, schema.JOBS_INDEXES),
+        ("generations", schema.PARTITION_KEY, schema.GENERATIONS_INDEXES),
+        ("oauth", schema.OAUTH_PARTITION_KEY, schema.OAUTH_INDEXES),
+    ],
 )
 def test_given_each_table_then_its_layout_is_the_one_in_schema(
-    default_synth: Synth, table_name: str, indexes: dict[str, tuple[str, str]]
+    default_synth: Synth, table_name: str, partition_key: str, indexes: dict[str, tuple[str, str]]
 ) -> None:
     table = default_synth.properties(getattr(default_synth.stack.data, table_name))
 
-    assert table["KeySchema"] == [{"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"}]
+    assert table["KeySchema"] == [{"AttributeName": partition_key, "KeyType": "HASH"}]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["TimeToLiveSpecification"] == {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True}
@@ -327,7 +343,7 @@ def _routes(synth: Synth) -> set[str]:
     return {route["Properties"]["RouteKey"] for route in synth.resources("AWS::ApiGatewayV2::Route").values()}
 
 
-def test_given_the_http_api_then_it_routes_exactly_the_mcp_health_and_public_pages(
+def test_given_the_http_api_then_it_routes_exactly_the_mcp_health_oauth_and_public_pages(
     default_synth: Synth,
 ) -> None:
     apis = default_synth.resources("AWS::ApiGatewayV2::Api")
@@ -341,6 +357,26 @@ def test_given_the_http_api_then_it_routes_exactly_the_mcp_health_and_public_pag
         "GET /favicon.ico",
         "GET /health",
         "GET /healthz",
+        "GET /.well-known/oauth-protected-resource",
+        "OPTIONS /.well-known/oauth-protected-resource",
+        "GET /.well-known/oauth-protected-resource/mcp",
+        "OPTIONS /.well-known/oauth-protected-resource/mcp",
+        "GET /.well-known/oauth-authorization-server",
+        "OPTIONS /.well-known/oauth-authorization-server",
+        "GET /.well-known/openid-configuration",
+        "OPTIONS /.well-known/openid-configuration",
+        "GET /authorize",
+        "POST /authorize",
+        "POST /token",
+        "OPTIONS /token",
+        "POST /register",
+        "OPTIONS /register",
+        "POST /revoke",
+        "OPTIONS /revoke",
+        "GET /consent",
+        "POST /consent",
+        "GET /oauth/grants",
+        "DELETE /oauth/grants/{grant_id}",
     }
 
 
@@ -425,6 +461,33 @@ def test_given_a_custom_domain_then_it_is_mapped_allowed_and_used_for_the_mcp_ur
     assert Outputs.CUSTOM_DOMAIN_TARGET in full_synth.json["Outputs"]
 
 
+def test_given_a_custom_domain_then_the_oauth_issuer_and_resource_follow_it(full_synth: Synth) -> None:
+    variables = _api_function(full_synth)["Environment"]["Variables"]
+    settings = AwsSettings.model_validate(
+        {
+            schema.ENV_JOBS_TABLE: "jobs",
+            schema.ENV_GENERATIONS_TABLE: "generations",
+            schema.ENV_QUEUE_URL: "https://sqs.example/queue",
+            schema.ENV_R2_BUCKET: "bucket",
+            schema.ENV_R2_PUBLIC_BASE_URL: "https://images.example.org",
+            schema.ENV_PUBLIC_URL: variables[schema.ENV_PUBLIC_URL],
+        }
+    )
+    urls = OAuthUrls(settings.public_url)
+
+    assert variables[schema.ENV_PUBLIC_URL] == "https://mcp.example.org"
+    assert authorization_server_metadata(urls).model_dump(mode="json")["issuer"] == "https://mcp.example.org"
+    assert str(protected_resource_metadata(urls).resource) == "https://mcp.example.org/mcp"
+
+
+def test_given_no_custom_domain_then_the_oauth_issuer_is_the_execute_api_url(default_synth: Synth) -> None:
+    parts = _api_function(default_synth)["Environment"]["Variables"][schema.ENV_PUBLIC_URL]["Fn::Join"][1]
+
+    assert parts[0] == "https://"
+    assert parts[1] == _ref(default_synth, default_synth.stack.api.http_api)
+    assert ".execute-api." in parts[2]
+
+
 def test_given_full_context_then_r2_settings_reach_the_functions_normalised(full_synth: Synth) -> None:
     variables = _worker_function(full_synth)["Environment"]["Variables"]
 
@@ -483,6 +546,7 @@ def test_given_default_context_then_outputs_let_tools_find_every_resource(defaul
         Outputs.WORKER_LOG_GROUP,
         Outputs.JOBS_TABLE,
         Outputs.GENERATIONS_TABLE,
+        Outputs.OAUTH_TABLE,
         Outputs.QUEUE_URL,
         Outputs.DEAD_LETTER_QUEUE_URL,
         Outputs.SECRET_ARN,

@@ -13,13 +13,15 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 
+from imagegen.adapters.aws.dynamodb_grants import DynamoDBGrantStore
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.dynamodb_tasks import DynamoDBTaskStore
-from imagegen.adapters.aws.provision import create_job_tables
+from imagegen.adapters.aws.provision import create_job_tables, create_oauth_table
 
 REGION = "eu-west-1"
 JOBS_TABLE = "imagegen-jobs"
 GENERATIONS_TABLE = "imagegen-generations"
+OAUTH_TABLE = "imagegen-oauth"
 R2_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 R2_ENDPOINT = f"https://{R2_ACCOUNT_ID}.r2.cloudflarestorage.com"
 R2_EU_ENDPOINT = f"https://{R2_ACCOUNT_ID}.eu.r2.cloudflarestorage.com"
@@ -56,10 +58,11 @@ def no_scans(client: Any) -> list[str]:
 
 @contextmanager
 def dynamodb_tables() -> Iterator[Any]:
-    """A DynamoDB client on fresh moto job tables; whatever uses it must never Scan."""
+    """A DynamoDB client on fresh moto job and OAuth tables; whatever uses it must never Scan."""
     with fake_aws_env(), mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         create_job_tables(client, JOBS_TABLE, GENERATIONS_TABLE)
+        create_oauth_table(client, OAUTH_TABLE)
         scans = no_scans(client)
         yield client
         assert scans == [], "the DynamoDB stores must never Scan"
@@ -77,3 +80,10 @@ async def dynamodb_task_store() -> AsyncIterator[DynamoDBTaskStore]:
     """A DynamoDBTaskStore on fresh moto tables, for the TaskStore contract suite."""
     with dynamodb_tables() as client:
         yield DynamoDBTaskStore(JOBS_TABLE, client)
+
+
+@asynccontextmanager
+async def dynamodb_grant_store() -> AsyncIterator[DynamoDBGrantStore]:
+    """A DynamoDBGrantStore on a fresh moto table, for the GrantStore contract suite."""
+    with dynamodb_tables() as client:
+        yield DynamoDBGrantStore(OAUTH_TABLE, client)

@@ -27,6 +27,8 @@ from tests.support.servers import free_port, serve_in_thread
 TOKEN = "aws-path-token-0123456789abcdef"
 NO_LIMITS_JSON = json.dumps({"*": {"jobs_in_flight": None, "images_per_day": None, "daily_spend_usd": None}})
 OTHER_TOKEN = "aws-path-other-0123456789abcdef"
+# The key named in ADMIN_CLIENT: it sees every client's jobs and OAuth grants.
+ADMIN_TOKEN = "aws-path-admin-0123456789abcdef"
 
 
 @dataclass
@@ -105,7 +107,8 @@ def emulated_aws(
         domain_names=[f"127.0.0.1:{port}", f"localhost:{port}", *(extra_domain_names or [])],
         credentials={
             schema.SECRET_AUTH_TOKEN: TOKEN,
-            schema.SECRET_AUTH_TOKENS: json.dumps({"other": OTHER_TOKEN}),
+            schema.SECRET_AUTH_TOKENS: json.dumps({"other": OTHER_TOKEN, "admin": ADMIN_TOKEN}),
+            schema.SECRET_ADMIN_CLIENT: "admin",
         },
         # Names of their own, so several stacks can share one moto server.
         names=StackNames.for_prefix(f"t{uuid.uuid4().hex[:8]}"),

@@ -19,9 +19,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, port: int, host: str = "127.0.0.1") -> Iterator[str]:
-    """Run an ASGI app until the block ends; yields its base URL."""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+def serve_in_thread(app: Any, port: int, host: str = "127.0.0.1", **options: Any) -> Iterator[str]:
+    """Run an ASGI app until the block ends; yields its base URL. `options` go to uvicorn (TLS files)."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -31,7 +31,7 @@ def serve_in_thread(app: Any, port: int, host: str = "127.0.0.1") -> Iterator[st
             raise RuntimeError(f"server on port {port} did not start")
         time.sleep(0.01)
     try:
-        yield f"http://{host}:{port}"
+        yield f"{'https' if 'ssl_certfile' in options else 'http'}://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -46,3 +46,11 @@ def test_bad_key_configuration_is_refused_with_a_reason(
 def test_only_digests_are_kept() -> None:
     ring = KeyRing.from_settings(A, None)
     assert A not in repr(vars(ring)) and A.encode() not in b"".join(key.digest for key in ring._keys)
+
+
+def test_an_oauth_grant_acts_as_its_owners_key_as_configured_now() -> None:
+    ring = KeyRing.from_settings(None, f"alice:{A},bob:{B}", admin="bob")
+
+    assert ring.caller_for("bob") == Caller(owner="bob", is_admin=True)
+    assert ring.caller_for("alice") == Caller(owner="alice")
+    assert ring.caller_for("carol") is None  # a removed key ends the grants made with it

@@ -13,7 +13,12 @@ import boto3
 import typer
 
 from imagegen.adapters.aws import schema
-from imagegen.adapters.aws.provision import create_bucket, create_job_tables, create_queues
+from imagegen.adapters.aws.provision import (
+    create_bucket,
+    create_job_tables,
+    create_oauth_table,
+    create_queues,
+)
 from imagegen.cli.console import console, out
 from imagegen.emulator.stack import EMULATOR_CREDENTIALS, StackNames
 from imagegen.runtime import deployment
@@ -34,9 +39,9 @@ def bootstrap(
     """Create tables, queue + DLQ and bucket; return the environment the handlers read."""
     names = StackNames.for_prefix(prefix)
     session = boto3.session.Session(region_name=region)
-    create_job_tables(
-        session.client("dynamodb", endpoint_url=endpoint_url), names.jobs_table, names.generations_table
-    )
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+    create_job_tables(dynamodb, names.jobs_table, names.generations_table)
+    create_oauth_table(dynamodb, names.oauth_table)
     queues = create_queues(
         session.client("sqs", endpoint_url=endpoint_url),
         names.queue,
@@ -49,6 +54,7 @@ def bootstrap(
         "AWS_DEFAULT_REGION": region,
         schema.ENV_JOBS_TABLE: names.jobs_table,
         schema.ENV_GENERATIONS_TABLE: names.generations_table,
+        schema.ENV_OAUTH_TABLE: names.oauth_table,
         schema.ENV_QUEUE_URL: queues.queue_url,
         schema.ENV_R2_BUCKET: names.bucket,
         schema.ENV_MAX_RECEIVE_COUNT: str(max_receive_count),

@@ -2,7 +2,8 @@
 
 It answers the way API Gateway answers, including when things go wrong:
 - a Host that is not one of the API's names: `403 {"message":"Forbidden"}` (API Gateway routes by name);
-- no route for the method and path: `404 {"message":"Not Found"}`;
+- no route for the method and path: `404 {"message":"Not Found"}` (route paths may hold variables:
+  `{name}` is one path segment, `{name+}` the rest of the path; an exact path wins over a variable);
 - a body over 10 MB: `413 {"message":"Request Entity Too Large"}`, and so does an event over Lambda's
   6 MB invocation limit;
 - no answer within the 30 s integration timeout: `503 {"message":"Service Unavailable"}`, while the
@@ -19,6 +20,7 @@ import asyncio
 import base64
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -66,7 +68,10 @@ class HttpApiGateway:
         max_concurrent_requests: int = 256,
         on_shutdown: Callable[[], None] | None = None,
     ) -> None:
-        self._routes = {path: {method.upper() for method in methods} for path, methods in routes.items()}
+        self._routes = [
+            (_route_pattern(path), {method.upper() for method in methods})
+            for path, methods in sorted(routes.items(), key=lambda route: "{" in route[0])
+        ]
         self._function = function
         self._domains = {name.lower() for name in domain_names}
         self.primary_domain = domain_names[0]
@@ -96,7 +101,7 @@ class HttpApiGateway:
         if method == "OPTIONS" and self._cors is not None and origin is not None:
             await answer.preflight(self._preflight_headers(origin))
             return
-        if method not in self._routes.get(path, set()):
+        if method not in self._methods(path):
             await answer.message(404, "Not Found")
             return
         body = await _read_body(receive)
@@ -139,6 +144,9 @@ class HttpApiGateway:
             return
         await answer.send(*response)
 
+    def _methods(self, path: str) -> set[str]:
+        return next((methods for pattern, methods in self._routes if pattern.fullmatch(path)), set())
+
     def _cors_headers(self, origin: str | None) -> list[tuple[str, str]]:
         cors = self._cors
         if cors is None or origin is None or origin not in cors.allow_origins:
@@ -169,6 +177,16 @@ class HttpApiGateway:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    pieces = re.split(r"(\{[^}]+\})", path)
+    return re.compile(
+        "".join(
+            (".+" if piece.endswith("+}") else "[^/]+") if piece.startswith("{") else re.escape(piece)
+            for piece in pieces
+        )
+    )
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -17,7 +17,13 @@ from typing import Any
 
 import boto3
 
-from imagegen.adapters.aws.provision import create_bucket, create_job_tables, create_queues, put_secret
+from imagegen.adapters.aws.provision import (
+    create_bucket,
+    create_job_tables,
+    create_oauth_table,
+    create_queues,
+    put_secret,
+)
 from imagegen.emulator.api_gateway import INTEGRATION_TIMEOUT_SECONDS, CorsConfig, HttpApiGateway
 from imagegen.emulator.lambda_service import (
     DEFAULT_ACCOUNT_CONCURRENCY,
@@ -42,6 +48,9 @@ PASSTHROUGH_NAMES = (
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_DEV",
     "CLIENT_LIMITS",
+    "CLIENT_METADATA_TIMEOUT_SECONDS",
+    "CLIENT_METADATA_PRIVATE_HOSTS",
+    "CLIENT_METADATA_CA_FILE",
 )
 
 
@@ -49,6 +58,7 @@ PASSTHROUGH_NAMES = (
 class StackNames:
     jobs_table: str
     generations_table: str
+    oauth_table: str
     queue: str
     bucket: str
     secret: str
@@ -58,6 +68,7 @@ class StackNames:
         return cls(
             jobs_table=f"{prefix}-jobs",
             generations_table=f"{prefix}-generations",
+            oauth_table=f"{prefix}-oauth",
             queue=f"{prefix}-jobs",
             bucket=f"{prefix}-images",
             secret=f"{prefix}/credentials",
@@ -112,6 +123,7 @@ class EmulatedStack:
         self.secrets = session.client("secretsmanager", endpoint_url=config.endpoint_url)
         names = config.names
         create_job_tables(self.dynamodb, names.jobs_table, names.generations_table)
+        create_oauth_table(self.dynamodb, names.oauth_table)
         queues = create_queues(
             self.sqs,
             names.queue,
@@ -132,6 +144,7 @@ class EmulatedStack:
             deployment.API_MEMORY_MB,
             deployment.api_environment(
                 shared,
+                oauth_table=names.oauth_table,
                 public_url=f"http://{config.domain_names[0]}",
                 domain_names=list(config.domain_names),
                 # The local names are served over plain HTTP, so their origins are http://.

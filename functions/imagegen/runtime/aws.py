@@ -17,6 +17,7 @@ import boto3
 from pydantic import SecretStr
 
 from imagegen.adapters.aws import schema
+from imagegen.adapters.aws.dynamodb_grants import DynamoDBGrantStore
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
 from imagegen.adapters.aws.dynamodb_tasks import DynamoDBTaskStore
 from imagegen.adapters.aws.r2_store import R2ImageStore, make_r2_client
@@ -33,8 +34,9 @@ from imagegen.observability import current_correlation_id
 from imagegen.ports import Clock, ImageProvider
 from imagegen.runtime.aws_settings import AwsSecrets, AwsSettings, keyring_from_secrets, load_secrets
 from imagegen.runtime.providers import select_provider
-from imagegen.runtime.services import build_job_service, build_worker_service
+from imagegen.runtime.services import build_job_service, build_oauth_service, build_worker_service
 from imagegen.services.delivery import DeliveryPolicy, DeliveryRules
+from imagegen.services.oauth import OAuthService
 from imagegen.services.tasks import TaskService
 from imagegen.services.worker import WorkerService
 from imagegen.web.auth import KeyRing
@@ -86,6 +88,7 @@ class AwsRuntime:
         self._keyring: _Credentialed[KeyRing] | None = None
         self._images: _Credentialed[R2ImageStore] | None = None
         self._worker: _Credentialed[WorkerService] | None = None
+        self._oauth: OAuthService | None = None
 
     def secrets(self) -> AwsSecrets:
         return self._load_secrets(self.settings)
@@ -145,6 +148,17 @@ class AwsRuntime:
             images=_CurrentImages(self),
             provider_name=provider_name or self.provider_name(self.secrets()),
         )
+
+    def oauth(self) -> OAuthService:
+        """The authorization server (API function only): its grants live in DynamoDB, so any container
+        can carry on a flow another one started."""
+        with self._lock:
+            if self._oauth is None:
+                if not self.settings.oauth_table:
+                    raise ValueError(f"{schema.ENV_OAUTH_TABLE} is not set: the API keeps OAuth grants there")
+                store = DynamoDBGrantStore(self.settings.oauth_table, self.dynamodb)
+                self._oauth = build_oauth_service(self.settings, store, self.clock, self.settings.public_url)
+            return self._oauth
 
     def delivery(self) -> DeliveryPolicy:
         """How a delivered SQS message is handled: SQS brings back what is not acknowledged, and moves a

@@ -31,6 +31,11 @@ class AwsSettings(ServiceSettings):
 
     jobs_table: str = Field(validation_alias=schema.ENV_JOBS_TABLE)
     generations_table: str = Field(validation_alias=schema.ENV_GENERATIONS_TABLE)
+    oauth_table: str | None = Field(
+        default=None,
+        validation_alias=schema.ENV_OAUTH_TABLE,
+        description="OAuth clients, grants and tokens; only the API function is given it.",
+    )
     queue_url: str = Field(validation_alias=schema.ENV_QUEUE_URL)
     r2_bucket: str = Field(validation_alias=schema.ENV_R2_BUCKET)
     r2_public_base_url: str = Field(validation_alias=schema.ENV_R2_PUBLIC_BASE_URL)

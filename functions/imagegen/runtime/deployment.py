@@ -22,18 +22,47 @@ from typing import Final
 from imagegen.adapters.aws import schema
 from imagegen.domain import catalog
 from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS
-from imagegen.web.routes import DISCOVERY_PATH, FAVICON_PATH, HEALTH_PATHS, MCP_PATH
+from imagegen.web.routes import (
+    AUTHORIZATION_SERVER_METADATA_PATH,
+    AUTHORIZE_PATH,
+    CONSENT_PATH,
+    DISCOVERY_PATH,
+    FAVICON_PATH,
+    GRANT_PATH,
+    GRANTS_PATH,
+    HEALTH_PATHS,
+    MCP_PATH,
+    MCP_RESOURCE_METADATA_PATH,
+    OPENID_CONFIGURATION_PATH,
+    PROTECTED_RESOURCE_METADATA_PATH,
+    REGISTER_PATH,
+    REVOKE_PATH,
+    TOKEN_PATH,
+)
 
 # ---------------------------------------------------------------- API Gateway (HTTP API)
 
 # Routes of the HTTP API, all integrated with the API function. GET and DELETE /mcp are routed so that the
 # function answers them with 405 (a stateless server), not API Gateway with a bare 404. /sse is not routed:
-# neither API type can stream a Python Lambda's answer.
+# neither API type can stream a Python Lambda's answer. The OAuth documents and the endpoints browser-based
+# clients call from other origins also take OPTIONS, which the function answers with CORS headers (when
+# the API has a CORS configuration of its own, API Gateway answers preflights itself).
 API_ROUTES: Final[Mapping[str, tuple[str, ...]]] = {
     MCP_PATH: ("POST", "GET", "DELETE"),
     DISCOVERY_PATH: ("GET",),
     FAVICON_PATH: ("GET",),
     **{path: ("GET",) for path in HEALTH_PATHS},
+    PROTECTED_RESOURCE_METADATA_PATH: ("GET", "OPTIONS"),
+    MCP_RESOURCE_METADATA_PATH: ("GET", "OPTIONS"),
+    AUTHORIZATION_SERVER_METADATA_PATH: ("GET", "OPTIONS"),
+    OPENID_CONFIGURATION_PATH: ("GET", "OPTIONS"),
+    AUTHORIZE_PATH: ("GET", "POST"),
+    TOKEN_PATH: ("POST", "OPTIONS"),
+    REGISTER_PATH: ("POST", "OPTIONS"),
+    REVOKE_PATH: ("POST", "OPTIONS"),
+    CONSENT_PATH: ("GET", "POST"),
+    GRANTS_PATH: ("GET",),
+    GRANT_PATH: ("DELETE",),
 }
 
 # ---------------------------------------------------------------- the API function
@@ -136,13 +165,16 @@ def shared_environment(
 def api_environment(
     shared: Mapping[str, str],
     *,
+    oauth_table: str,
     public_url: str,
     domain_names: list[str],
     allowed_origins: list[str],
     client_limits: str | None = None,
 ) -> dict[str, str]:
+    """The API function's: `public_url` is the OAuth issuer and, with /mcp, the resource tokens are for."""
     environment = {
         **shared,
+        schema.ENV_OAUTH_TABLE: oauth_table,
         schema.ENV_PUBLIC_URL: public_url,
         schema.ENV_ALLOWED_HOSTS: ",".join(domain_names),
     }

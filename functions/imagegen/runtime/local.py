@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 
 from imagegen.adapters.local_images import LocalImageStore
 from imagegen.adapters.local_queue import InProcessQueue, LocalWorkerPool
+from imagegen.adapters.sqlite_grants import SqliteGrantStore
 from imagegen.adapters.sqlite_store import SqliteJobStore
 from imagegen.adapters.sqlite_tasks import SqliteTaskStore
 from imagegen.adapters.system_clock import SystemClock
@@ -17,7 +18,7 @@ from imagegen.domain.errors import ReasonCode
 from imagegen.mcp.context import AppContext
 from imagegen.observability import log_context
 from imagegen.ports import Clock, ImageProvider, QueuedMessage
-from imagegen.runtime.services import build_job_service, build_worker_service
+from imagegen.runtime.services import build_job_service, build_oauth_service, build_worker_service
 from imagegen.services.delivery import DeliveryPolicy, DeliveryRules, Verdict
 from imagegen.services.tasks import TaskService
 from imagegen.settings import LocalSettings
@@ -37,6 +38,7 @@ class LocalRuntime:
         self.clock = clock or SystemClock()
         data_dir = settings.imagegen_data_dir
         self.store = SqliteJobStore(data_dir / "imagegen.db")
+        self.grants = SqliteGrantStore(data_dir / "imagegen.db")
         self.images = LocalImageStore(data_dir / "images", settings.base_url)
         self.queue = InProcessQueue()
         self.watcher = InProcessWatcher()
@@ -66,10 +68,11 @@ class LocalRuntime:
             images=self.images,
             provider_name=provider.name,
         )
+        self.oauth = build_oauth_service(settings, self.grants, self.clock, settings.base_url)
 
     def web_app(self, keyring: KeyRing) -> Starlette:
         """The local server's ASGI app, which starts and stops this runtime with it."""
-        return create_local_app(self.settings, self.context, self.images, keyring, self)
+        return create_local_app(self.settings, self.context, self.images, keyring, self, self.oauth)
 
     async def _deliver(self, message: QueuedMessage) -> Verdict:
         with log_context(job_id=message.job_id):
@@ -122,3 +125,4 @@ class LocalRuntime:
             await close()
         self.store.close()
         self.task_store.close()
+        self.grants.close()

@@ -2,6 +2,10 @@
 
 Only SHA-256 digests of tokens are kept, tokens are compared in constant time, never read from the query
 string and never logged. Each key has a name, which becomes the owner of every job made with it.
+
+The same header also carries OAuth access tokens. One acts as the client of the key whose owner
+consented: the middleware looks up the key by that owner on every request, so the key's admin flag and
+limits apply as they are now, and removing the key ends every OAuth grant made with it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -19,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.domain.caller import DEFAULT_OWNER, Caller
 from imagegen.domain.limits import ClientLimits, LimitsConfig
+from imagegen.domain.oauth import SCOPE, Grant, SecretKind, is_kind
 from imagegen.mcp.context import current_caller
 from imagegen.web.responses import send_json
 
@@ -89,7 +95,16 @@ class KeyRing:
         for key in self._keys:  # no early exit: the time taken does not depend on which key matched
             if hmac.compare_digest(key.digest, digest):
                 match = key
-        return Caller(owner=match.owner, is_admin=match.is_admin, limits=match.limits) if match else None
+        return _caller(match) if match else None
+
+    def caller_for(self, owner: str) -> Caller | None:
+        """The caller an OAuth grant acts as: the key of the owner who consented, if it still exists."""
+        match = next((key for key in self._keys if key.owner == owner), None)
+        return _caller(match) if match else None
+
+
+def _caller(key: ApiKey) -> Caller:
+    return Caller(owner=key.owner, is_admin=key.is_admin, limits=key.limits)
 
 
 def parse_token_map(raw: str) -> dict[str, str]:
@@ -108,21 +123,43 @@ def parse_token_map(raw: str) -> dict[str, str]:
     return tokens
 
 
+class AccessTokens(Protocol):
+    async def grant_for_access_token(self, token: str) -> Grant | None:
+        """The grant a valid access token for this resource acts under, else None."""
+
+
+@dataclass(frozen=True)
+class ResourceServer:
+    """What the bearer check knows of OAuth: how an access token becomes a grant, and where a client that
+    has none learns how to get one (the 401 challenge, RFC 9728 §5.1)."""
+
+    tokens: AccessTokens
+    resource_metadata_url: str
+    scope: str = SCOPE
+
+
 class BearerAuthMiddleware:
     """Require a valid bearer token on the protected path prefixes; everything else passes through."""
 
-    def __init__(self, app: ASGIApp, keyring: KeyRing, protected_prefixes: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        keyring: KeyRing,
+        protected_prefixes: tuple[str, ...],
+        oauth: ResourceServer | None = None,
+    ) -> None:
         self._app = app
         self._keyring = keyring
         self._protected = protected_prefixes
+        self._oauth = oauth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._needs_auth(scope):
             await self._app(scope, receive, send)
             return
-        caller, problem = self._caller(scope)
+        caller, problem, presented = await self._caller(scope)
         if caller is None:
-            await _unauthorized(send, problem)
+            await _unauthorized(send, problem, self._challenge(problem if presented else None))
             return
         scope.setdefault("state", {})["caller"] = caller
         # The SDK binds a legacy SSE session to the user that opened it: another key cannot post into it.
@@ -140,7 +177,8 @@ class BearerAuthMiddleware:
             return False
         return any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in self._protected)
 
-    def _caller(self, scope: Scope) -> tuple[Caller | None, str]:
+    async def _caller(self, scope: Scope) -> tuple[Caller | None, str, bool]:
+        """The caller, or why there is none, and whether a credential was presented at all."""
         header = next((value for key, value in scope.get("headers", []) if key == b"authorization"), None)
         if header is None:
             query = scope.get("query_string", b"")
@@ -148,17 +186,40 @@ class BearerAuthMiddleware:
                 return (
                     None,
                     "Tokens are not accepted in the query string; send Authorization: Bearer <token>.",
+                    True,
                 )
-            return None, "Missing Authorization header; send Authorization: Bearer <token>."
+            return None, "Missing Authorization header; send Authorization: Bearer <token>.", False
         scheme, _, token = header.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None, "Authorization must use the Bearer scheme: Authorization: Bearer <token>."
-        caller = self._keyring.authenticate(token.strip())
-        return (caller, "") if caller else (None, "The bearer token is not valid.")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None, "Authorization must use the Bearer scheme: Authorization: Bearer <token>.", True
+        caller = self._keyring.authenticate(token)
+        if caller is not None:
+            return caller, "", True
+        if self._oauth is not None and is_kind(token, SecretKind.ACCESS_TOKEN):
+            grant = await self._oauth.tokens.grant_for_access_token(token)
+            if grant is None:
+                return None, "The access token is expired, revoked, or not issued for this server.", True
+            caller = self._keyring.caller_for(grant.owner)
+            if caller is None:
+                return None, "The key this access was granted with no longer exists.", True
+            return caller, "", True
+        return None, "The bearer token is not valid.", True
+
+    def _challenge(self, problem: str | None) -> str:
+        """RFC 6750 §3 and RFC 9728 §5.1: where to get a token, and what was wrong with the one sent."""
+        parts = [f'realm="{REALM}"']
+        if self._oauth is not None:
+            parts += [
+                f'resource_metadata="{self._oauth.resource_metadata_url}"',
+                f'scope="{self._oauth.scope}"',
+            ]
+        if problem is not None:
+            parts += ['error="invalid_token"', f'error_description="{problem}"']
+        return "Bearer " + ", ".join(parts)
 
 
-async def _unauthorized(send: Send, description: str) -> None:
-    challenge = f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
+async def _unauthorized(send: Send, description: str, challenge: str) -> None:
     await send_json(
         send,
         401,

@@ -11,8 +11,13 @@ SERVER_KEY = "imagegen"
 INSPECTOR_VERSION = "2.12.0"
 
 
+OAUTH_CLIENTS = "Claude, ChatGPT (connectors, by URL)"
+VSCODE = "VS Code (.vscode/mcp.json)"
+
+
 def client_configs(mcp_url: str, token: str) -> dict[str, str]:
-    """Snippets keyed by client name. `token` may be a placeholder such as '<YOUR_TOKEN>'."""
+    """Snippets keyed by client name. `token` may be a placeholder such as '<YOUR_TOKEN>'. Hosts that add a
+    server by its URL alone need no token: they sign in through OAuth, with a key, on the consent page."""
     header = f"Authorization: Bearer {token}"
     cursor = {"mcpServers": {SERVER_KEY: {"url": mcp_url, "headers": {"Authorization": f"Bearer {token}"}}}}
     # Claude Desktop's config file speaks stdio; mcp-remote bridges it to a remote HTTP server.
@@ -25,7 +30,15 @@ def client_configs(mcp_url: str, token: str) -> dict[str, str]:
             }
         }
     }
+    # VS Code finds the OAuth metadata from the 401 and opens the consent page in the browser.
+    vscode = {"servers": {SERVER_KEY: {"type": "http", "url": mcp_url}}}
     return {
+        OAUTH_CLIENTS: (
+            f"Settings > Connectors > Add custom connector, URL {mcp_url} once it is reachable from the "
+            "internet over https (they connect from their own servers: deploy, or use a tunnel and "
+            "PUBLIC_BASE_URL); then sign in with your key on the page that opens"
+        ),
+        VSCODE: json.dumps(vscode, indent=2),
         "MCP Inspector (CLI)": (
             f"npx --yes -p node@22 -p @modelcontextprotocol/inspector@{INSPECTOR_VERSION} mcp-inspector "
             f'--cli {mcp_url} --transport http --header "{header}" --method tools/list'

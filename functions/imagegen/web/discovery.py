@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from imagegen import __version__
 from imagegen.web.client_config import client_configs
+from imagegen.web.oauth.urls import OAuthUrls
 
 TOKEN_PLACEHOLDER = "<YOUR_TOKEN>"  # noqa: S105 - shown to users, never a credential
 
@@ -30,7 +31,12 @@ async def discovery_document(
             **({"sse": f"{base_url}{sse_path}"} if sse_path else {}),
             "health": f"{base_url}/health",
         },
-        "authentication": "Authorization: Bearer <token> on the MCP endpoints",
+        "authentication": (
+            "Authorization: Bearer <token> on the MCP endpoints: a key of this server, or an OAuth 2.1 "
+            "access token. Hosts that add the server by URL (Claude, ChatGPT, VS Code) find the OAuth "
+            f"metadata at {OAuthUrls(base_url).resource_metadata} and sign in with a key "
+            "on the consent page."
+        ),
         "tools": [
             {
                 "name": tool.name,
@@ -67,7 +73,8 @@ table{{border-collapse:collapse}}tr:nth-child(odd){{background:#fafafa}}</style>
 <p>A remote MCP server for AI image generation. {esc(document["description"] or "")}</p>
 <h2>Endpoints</h2><ul>{endpoints}</ul><p>{esc(document["authentication"])}</p>
 <h2>Tools</h2><table>{tools}</table>
-<h2>Connect a client</h2><p>Replace <code>{esc(TOKEN_PLACEHOLDER)}</code> with your bearer token.</p>{configs}
+<h2>Connect a client</h2><p>Replace <code>{esc(TOKEN_PLACEHOLDER)}</code> with your bearer token, or add the
+URL alone where the client speaks OAuth.</p>{configs}
 </body></html>"""
 
 

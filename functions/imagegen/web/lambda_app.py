@@ -30,17 +30,21 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.domain.deadline import Deadline
-from imagegen.web.auth import BearerAuthMiddleware, KeyRing
+from imagegen.services.oauth import OAuthService
+from imagegen.web.auth import BearerAuthMiddleware, KeyRing, ResourceServer
 from imagegen.web.deadline_guard import DeadlineGuard
 from imagegen.web.discovery import discovery_response
 from imagegen.web.favicon import favicon_response
 from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
 from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
+from imagegen.web.oauth.routes import oauth_routes
+from imagegen.web.oauth.urls import OAuthUrls
 from imagegen.web.origin import OriginCheck
-from imagegen.web.routes import DISCOVERY_PATH, FAVICON_PATH, HEALTH_PATHS, MCP_PATH
+from imagegen.web.routes import DISCOVERY_PATH, FAVICON_PATH, GRANTS_PATH, HEALTH_PATHS, MCP_PATH
 from imagegen.web.stateless import StatelessMcpEndpoint
 
 MAX_REQUEST_BODY_BYTES = 1_000_000
@@ -117,10 +121,30 @@ class _PublicPages:
         await self._app(scope, receive, send)
 
 
+class _RoutesFirst:
+    """HTTP requests that match one of `routes` go to it; everything else, lifespan events included (a
+    Starlette router would keep those from the session manager), goes on to `app`."""
+
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        self._app = app
+        self._routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self._routes:
+                match, child = route.matches(scope)
+                if match is not Match.NONE:
+                    scope.update(child)
+                    await route.handle(scope, receive, send)
+                    return
+        await self._app(scope, receive, send)
+
+
 def build_invocation_app(
     server: MCPServer,
     keyring: KeyRing,
     *,
+    oauth: OAuthService,
     provider_name: str,
     public_url: str,
     allowed_origins: Sequence[str],
@@ -133,12 +157,17 @@ def build_invocation_app(
         transport_security=NO_HOST_CHECK,
         max_request_body_size=MAX_REQUEST_BODY_BYTES,
     )
-    # Outside in: the deadline, the public pages, the bearer check, the origin check, GET/DELETE answered
-    # 405, the JSON-RPC envelope check, and the SDK. Lifespan events pass through every layer to the session manager.
+    urls = OAuthUrls(public_url)
+    # Outside in: the deadline, the public pages, the bearer check (of /mcp and the grant endpoints), the
+    # OAuth routes, the origin check, GET/DELETE answered 405, the JSON-RPC envelope check, and the SDK.
+    # Lifespan events pass through every layer to the session manager.
     app: ASGIApp = JsonRpcEnvelopeCheck(streamable, MCP_PATH, MAX_REQUEST_BODY_BYTES)
     app = StatelessMcpEndpoint(app, MCP_PATH)
     app = OriginCheck(app, allowed_origins, MCP_PATH)
-    app = BearerAuthMiddleware(app, keyring, (MCP_PATH,))
+    app = _RoutesFirst(app, oauth_routes(oauth, keyring, urls, allowed_origins))
+    app = BearerAuthMiddleware(
+        app, keyring, (MCP_PATH, GRANTS_PATH), ResourceServer(oauth, urls.resource_metadata)
+    )
     app = _PublicPages(app, server, provider_name, public_url)
     return DeadlineGuard(app, deadline)
 
@@ -149,6 +178,7 @@ def invoke(
     event: dict[str, Any],
     context: Any,
     *,
+    oauth: OAuthService,
     provider_name: str,
     public_url: str,
     allowed_origins: Sequence[str],
@@ -156,6 +186,7 @@ def invoke(
     app = build_invocation_app(
         server,
         keyring,
+        oauth=oauth,
         provider_name=provider_name,
         public_url=public_url,
         allowed_origins=allowed_origins,

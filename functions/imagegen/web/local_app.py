@@ -1,7 +1,8 @@
-"""The local server: one Starlette app with the MCP endpoints, public images and health checks.
+"""The local server: one Starlette app with the MCP endpoints, the OAuth authorization server, public
+images and health checks.
 
-The app is given what it serves (the tools' context, the image store, the keys) and what to start and
-stop with it; the local runtime (`runtime.local`) composes them.
+The app is given what it serves (the tools' context, the image store, the keys, the OAuth service) and
+what to start and stop with it; the local runtime (`runtime.local`) composes them.
 """
 
 from __future__ import annotations
@@ -27,16 +28,20 @@ from imagegen.imaging import decodes
 from imagegen.mcp.context import AppContext
 from imagegen.mcp.server import build_mcp_server
 from imagegen.ports import ImageStore
+from imagegen.services.oauth import OAuthService
 from imagegen.settings import LocalSettings
-from imagegen.web.auth import BearerAuthMiddleware, KeyRing
+from imagegen.web.auth import BearerAuthMiddleware, KeyRing, ResourceServer
 from imagegen.web.discovery import discovery_response
 from imagegen.web.favicon import favicon_response
 from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
+from imagegen.web.oauth.routes import oauth_routes
+from imagegen.web.oauth.urls import OAuthUrls
 from imagegen.web.routes import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
     DISCOVERY_PATH,
     FAVICON_PATH,
+    GRANTS_PATH,
     HEALTH_PATHS,
     MCP_PATH,
     MESSAGES_PATH,
@@ -44,7 +49,7 @@ from imagegen.web.routes import (
 )
 from imagegen.web.stateless import StatelessMcpEndpoint
 
-PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH)
+PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH, GRANTS_PATH)
 
 
 def cors_middleware(origins: list[str]) -> list[Middleware]:
@@ -116,8 +121,10 @@ def create_local_app(
     images: ImageStore,
     keyring: KeyRing,
     lifecycle: Lifecycle,
+    oauth: OAuthService,
 ) -> Starlette:
     server = build_mcp_server(context)
+    urls = OAuthUrls(settings.base_url)
     # A browser origin allowed by CORS must also pass the transport's Origin check.
     origins = [*settings.allowed_origins, *settings.cors_allowed_origins]
     security = transport_security(settings.host, settings.port, settings.allowed_hosts, origins)
@@ -169,10 +176,16 @@ def create_local_app(
         *(Route(path, health, methods=["GET"]) for path in HEALTH_PATHS),
         Route(DISCOVERY_PATH, discovery, methods=["GET"]),
         Route(FAVICON_PATH, lambda request: favicon_response(), methods=["GET"]),
+        *oauth_routes(oauth, keyring, urls, security.allowed_origins),
     ]
     middleware = [
         *cors_middleware(settings.cors_allowed_origins),
-        Middleware(BearerAuthMiddleware, keyring=keyring, protected_prefixes=PROTECTED_PREFIXES),
+        Middleware(
+            BearerAuthMiddleware,
+            keyring=keyring,
+            protected_prefixes=PROTECTED_PREFIXES,
+            oauth=ResourceServer(oauth, urls.resource_metadata),
+        ),
         # Stateless: no standalone stream to open with GET, no session to end with DELETE.
         Middleware(StatelessMcpEndpoint, path=MCP_PATH),
         Middleware(JsonRpcEnvelopeCheck, path=MCP_PATH, max_body_bytes=settings.max_request_body_bytes),

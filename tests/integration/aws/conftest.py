@@ -16,7 +16,12 @@ from moto import mock_aws
 
 from imagegen.adapters.aws import schema
 from imagegen.adapters.aws.dynamodb_store import DynamoDBJobStore
-from imagegen.adapters.aws.provision import create_bucket, create_job_tables, create_queues
+from imagegen.adapters.aws.provision import (
+    create_bucket,
+    create_job_tables,
+    create_oauth_table,
+    create_queues,
+)
 from imagegen.adapters.aws.r2_store import make_r2_client
 from imagegen.observability import ContextKeysFilter, configure_logging
 from imagegen.runtime import deployment
@@ -35,6 +40,7 @@ from tests.support.aws import (
     FAKE_AWS_ENV,
     GENERATIONS_TABLE,
     JOBS_TABLE,
+    OAUTH_TABLE,
     R2_ACCOUNT_ID,
     REGION,
     UNSET_AWS_ENV,
@@ -118,6 +124,7 @@ def stack(isolated_logging: None, aws: None, monkeypatch: pytest.MonkeyPatch) ->
     r2 = make_r2_client(R2_ACCOUNT_ID, "r2-access-key", "r2-secret-key")
     secrets = boto3.client("secretsmanager", region_name=REGION)
     create_job_tables(dynamodb, JOBS_TABLE, GENERATIONS_TABLE)
+    create_oauth_table(dynamodb, OAUTH_TABLE)
     queues = create_queues(
         sqs,
         QUEUE_NAME,
@@ -140,6 +147,7 @@ def stack(isolated_logging: None, aws: None, monkeypatch: pytest.MonkeyPatch) ->
     environment = {
         schema.ENV_JOBS_TABLE: JOBS_TABLE,
         schema.ENV_GENERATIONS_TABLE: GENERATIONS_TABLE,
+        schema.ENV_OAUTH_TABLE: OAUTH_TABLE,
         schema.ENV_QUEUE_URL: queues.queue_url,
         schema.ENV_R2_BUCKET: BUCKET,
         schema.ENV_R2_PUBLIC_BASE_URL: PUBLIC_BASE_URL,

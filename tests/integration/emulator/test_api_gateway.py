@@ -22,6 +22,8 @@ ROUTES = {
     "/plain": ("GET",),
     "/binary": ("GET",),
     "/not-a-response": ("GET",),
+    "/items/{item_id}": ("DELETE",),
+    "/files/{path+}": ("GET",),
 }
 ORIGIN = "http://localhost:6274"
 
@@ -97,12 +99,23 @@ def test_an_answer_without_status_code_is_200_json(gateway: Gateway) -> None:
     assert response.json() == {"hello": "world"}
 
 
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/items/grant_123"), ("GET", "/files/a/b/c.png")])
+def test_a_route_with_a_path_variable_reaches_the_function(gateway: Gateway, method: str, path: str) -> None:
+    response = httpx.request(method, gateway.url + path, timeout=30)
+
+    assert response.status_code == 200
+    assert response.json()["rawPath"] == path
+
+
 @pytest.mark.parametrize(
     ("request_kwargs", "status", "message"),
     [
         ({"url": "/echo", "headers": {"host": "evil.example"}}, 403, "Forbidden"),
         ({"url": "/nowhere"}, 404, "Not Found"),
         ({"url": "/sleep", "method": "POST"}, 404, "Not Found"),
+        ({"url": "/items/1/2", "method": "DELETE"}, 404, "Not Found"),
+        ({"url": "/items/1", "method": "GET"}, 404, "Not Found"),
+        ({"url": "/files", "method": "GET"}, 404, "Not Found"),
         ({"url": "/crash"}, 500, "Internal Server Error"),
         ({"url": "/not-a-response"}, 500, "Internal Server Error"),
         (

@@ -15,17 +15,12 @@ prompt text) are counted with a `Select=COUNT` Query over the same index, bounde
 from __future__ import annotations
 
 import asyncio
-import random
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from imagegen.adapters.aws import schema
-from imagegen.adapters.aws.dynamodb_errors import call_off_loop, cancellation_codes, describe, error_code
+from imagegen.adapters.aws.dynamodb_errors import ConditionFailed, call_off_loop, transact_write
 from imagegen.adapters.aws.dynamodb_items import (
     COUNT_GENERATIONS,
     COUNT_IN_FLIGHT,
@@ -60,10 +55,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
 
-# DynamoDB cancels concurrent transactions that touch the same item (the shared counter item), and
-# allows 100 actions in one transaction.
-_CONFLICT_RETRIES = 8
-_MAX_TRANSACTION_ITEMS = 100
 # Beyond this many 1 MB pages a filtered count is not worth its read cost: total_count becomes None.
 COUNT_QUERY_MAX_PAGES = 20
 # A transition that loses a race re-reads and tries again this many times before giving up.
@@ -71,14 +62,6 @@ _TRANSITION_ATTEMPTS = 5
 
 RecordT = TypeVar("RecordT", Job, Generation)
 R = TypeVar("R")
-
-
-class _ConditionFailed(Exception):
-    """A conditional write lost: the item changed since it was read (or exists/does not exist)."""
-
-    def __init__(self, failed: frozenset[int]) -> None:
-        super().__init__(f"condition failed on transaction items {sorted(failed)}")
-        self.failed = failed
 
 
 class DynamoDBJobStore:
@@ -93,33 +76,7 @@ class DynamoDBJobStore:
         return await call_off_loop(fn, **kwargs)
 
     async def _transact(self, items: Sequence[TransactWriteItemTypeDef]) -> None:
-        if len(items) > _MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"a transaction holds at most {_MAX_TRANSACTION_ITEMS} items, got {len(items)}")
-        await asyncio.to_thread(self._transact_blocking, list(items))
-
-    def _transact_blocking(self, items: list[TransactWriteItemTypeDef]) -> None:
-        for attempt in range(_CONFLICT_RETRIES):
-            # A token per attempt: when the SDK resends this call after a lost response, DynamoDB answers with
-            # the first outcome instead of failing conditions that the first attempt already changed.
-            token = str(uuid.uuid4())
-            try:
-                self._client.transact_write_items(TransactItems=items, ClientRequestToken=token)
-                return
-            except ClientError as exc:
-                codes = cancellation_codes(exc)
-                failed = frozenset(index for index, code in codes.items() if code == "ConditionalCheckFailed")
-                if failed:
-                    raise _ConditionFailed(failed) from None
-                retryable = "TransactionConflict" in codes.values() or error_code(exc) in {
-                    "TransactionConflictException",
-                    "TransactionInProgressException",
-                }
-                if not retryable or attempt == _CONFLICT_RETRIES - 1:
-                    raise StorageError(f"job store write failed: {describe(exc)}") from None
-            except BotoCoreError as exc:
-                raise StorageError(f"job store unreachable: {exc}") from None
-            # Full jitter: the losers of a counter conflict must not collide again in lockstep.
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        await asyncio.to_thread(transact_write, self._client, items)
 
     async def _get_item(self, table: str, key: str) -> Item | None:
         response = await self._run(
@@ -169,7 +126,7 @@ class DynamoDBJobStore:
         items.extend(self._counter_updates(deltas, new_owners=owners, guards=guards))
         try:
             await self._transact(items)
-        except _ConditionFailed as exc:
+        except ConditionFailed as exc:
             if limits is not None and exc.failed - set(range(len(jobs))):
                 # A limit's condition failed, not a job id's: say which limit, with today's numbers.
                 owner, day = _one_owner(jobs), utc_day(jobs[0].created_at)
@@ -230,7 +187,7 @@ class DynamoDBJobStore:
             return None
         try:
             await self._replace_job(job, claimed, int(item["rev"]["N"]))
-        except _ConditionFailed:
+        except ConditionFailed:
             # Another worker claimed (or someone cancelled) between our read and write: they won.
             return None
         return claimed
@@ -250,7 +207,7 @@ class DynamoDBJobStore:
                 await self._replace_job(
                     job, done, int(item["rev"]["N"]), generation=generation if put_generation else None
                 )
-            except _ConditionFailed:
+            except ConditionFailed:
                 continue
             return True
         return False
@@ -272,7 +229,7 @@ class DynamoDBJobStore:
                 return False
             try:
                 await self._replace_job(job, finished, int(item["rev"]["N"]))
-            except _ConditionFailed:
+            except ConditionFailed:
                 continue
             return True
         raise StorageError(f"job {job_id} kept changing; could not finish it")
@@ -285,7 +242,7 @@ class DynamoDBJobStore:
             return False
         try:
             await self._replace_job(job, released, int(item["rev"]["N"]))
-        except _ConditionFailed:
+        except ConditionFailed:
             return False
         return True
 
@@ -317,7 +274,7 @@ class DynamoDBJobStore:
                 return False
             try:
                 await self._transact(items)
-            except _ConditionFailed:
+            except ConditionFailed:
                 continue  # changed in between: look again
             return generation is not None
         raise StorageError(f"generation {job_id} kept changing; could not delete it")

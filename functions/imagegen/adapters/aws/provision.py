@@ -31,9 +31,14 @@ class QueueUrls:
 
 
 def create_table(
-    client: DynamoDBClient, name: str, indexes: Mapping[str, tuple[str, str]], *, wait: bool = True
+    client: DynamoDBClient,
+    name: str,
+    indexes: Mapping[str, tuple[str, str]],
+    *,
+    partition_key: str = schema.PARTITION_KEY,
+    wait: bool = True,
 ) -> None:
-    attributes = {schema.PARTITION_KEY} | {name for pair in indexes.values() for name in pair}
+    attributes = {partition_key} | {name for pair in indexes.values() for name in pair}
     gsis: list[GlobalSecondaryIndexTypeDef] = [
         {
             "IndexName": index,
@@ -49,7 +54,7 @@ def create_table(
         client.create_table(
             TableName=name,
             BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"}],
+            KeySchema=[{"AttributeName": partition_key, "KeyType": "HASH"}],
             AttributeDefinitions=[
                 {"AttributeName": attribute, "AttributeType": "S"} for attribute in sorted(attributes)
             ],
@@ -84,6 +89,20 @@ def _add_missing_indexes(client: DynamoDBClient, name: str, gsis: list[GlobalSec
 def create_job_tables(client: DynamoDBClient, jobs_table: str, generations_table: str) -> None:
     create_table(client, jobs_table, schema.JOBS_INDEXES)
     create_table(client, generations_table, schema.GENERATIONS_INDEXES)
+
+
+def create_oauth_table(client: DynamoDBClient, name: str) -> None:
+    """The OAuth table, with TTL on `expires_at` as the CDK app declares it."""
+    create_table(client, name, schema.OAUTH_INDEXES, partition_key=schema.OAUTH_PARTITION_KEY)
+    try:
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE},
+        )
+    except ClientError as exc:
+        # Already on: UpdateTimeToLive refuses to switch TTL on twice.
+        if exc.response.get("Error", {}).get("Code") != "ValidationException":
+            raise
 
 
 def create_queues(

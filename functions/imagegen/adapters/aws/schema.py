@@ -10,6 +10,12 @@ Every list the tools make is a Query on an index, never a Scan:
 `created_key` is `<ISO-8601 UTC created_at>#<job_id>`: unique, sortable, and the keyset cursor position.
 Task records share the jobs table under `task#<task id>` keys; only they carry `task_owner`, so the task
 index holds nothing else and the job indexes hold no tasks.
+
+The OAuth table holds every OAuth record under one key attribute, `pk` = `<what>#<id or digest>`; only
+grant items carry the GSI attributes, so the indexes list grants and nothing else:
+- grants of one owner, newest first .......... oauth / GSI `by-owner`  (owner, created_key)
+- every grant, for the admin ................. oauth / GSI `by-kind`   (kind, created_key)
+Everything that expires carries `expires_at` (epoch seconds) for DynamoDB's TTL.
 """
 
 from __future__ import annotations
@@ -36,12 +42,18 @@ GENERATIONS_INDEXES: Final = {
     GSI_BY_OWNER: ("owner", SORT_ATTRIBUTE),
     GSI_BY_KIND: ("kind", SORT_ATTRIBUTE),
 }
+OAUTH_PARTITION_KEY: Final = "pk"
+OAUTH_INDEXES: Final = {
+    GSI_BY_OWNER: ("owner", SORT_ATTRIBUTE),
+    GSI_BY_KIND: ("kind", SORT_ATTRIBUTE),
+}
 # The lists read whole records from the index, so every GSI projects ALL attributes.
 GSI_PROJECTION: Final = "ALL"
 
 # Environment variables the Lambda functions read; the CDK app sets them.
 ENV_JOBS_TABLE: Final = "JOBS_TABLE_NAME"
 ENV_GENERATIONS_TABLE: Final = "GENERATIONS_TABLE_NAME"
+ENV_OAUTH_TABLE: Final = "OAUTH_TABLE_NAME"  # the API function only: OAuth clients, grants and tokens
 ENV_QUEUE_URL: Final = "JOBS_QUEUE_URL"
 ENV_R2_BUCKET: Final = "R2_BUCKET"
 ENV_R2_PUBLIC_BASE_URL: Final = "R2_PUBLIC_BASE_URL"
