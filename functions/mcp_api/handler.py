@@ -15,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mcp.server.mcpserver import MCPServer
 
+from imagegen.mcp.context import AppContext
 from imagegen.mcp.server import build_mcp_server
 from imagegen.observability import configure_logging, log_context
 from imagegen.runtime.aws import AwsRuntime, AwsSettings
@@ -34,9 +35,14 @@ def runtime() -> AwsRuntime:
 
 
 @lru_cache(maxsize=2)
+def app_context(provider_name: str) -> AppContext:
+    return runtime().app_context(provider_name)
+
+
+@lru_cache(maxsize=2)
 def server(provider_name: str) -> MCPServer:
     """One server per provider: storing the Cloudflare token in the secret switches warm containers too."""
-    return build_mcp_server(runtime().app_context(provider_name))
+    return build_mcp_server(app_context(provider_name))
 
 
 @lru_cache(maxsize=1)
@@ -60,6 +66,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             runtime().keyring(),
             event,
             context,
+            app_context=app_context(provider_name),
             oauth=runtime().oauth(),
             provider_name=provider_name,
             public_url=runtime().settings.public_url,

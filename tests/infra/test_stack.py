@@ -355,6 +355,7 @@ def test_given_the_http_api_then_it_routes_exactly_the_mcp_health_oauth_and_publ
         "DELETE /mcp",
         "GET /",
         "GET /favicon.ico",
+        "POST /v1/images/generations",
         "GET /health",
         "GET /healthz",
         "GET /.well-known/oauth-protected-resource",

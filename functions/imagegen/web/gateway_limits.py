@@ -10,3 +10,6 @@ API_GATEWAY_TIMEOUT_SECONDS: Final = 30.0
 RESPONSE_MARGIN_SECONDS: Final = 1.0
 # Request bodies above this get 413 from the gateway itself.
 API_GATEWAY_MAX_BODY_BYTES: Final = 10 * 1024 * 1024
+# A synchronous Lambda answer is at most 6 MB; what a handler returns inline stays under this, leaving room
+# for the JSON around it and the response envelope.
+MAX_INLINE_RESPONSE_BYTES: Final = 5_500_000

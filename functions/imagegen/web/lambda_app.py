@@ -34,17 +34,30 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.domain.deadline import Deadline
+from imagegen.mcp.context import AppContext
 from imagegen.services.oauth import OAuthService
 from imagegen.web.auth import BearerAuthMiddleware, KeyRing, ResourceServer
 from imagegen.web.deadline_guard import DeadlineGuard
 from imagegen.web.discovery import discovery_response
 from imagegen.web.favicon import favicon_response
-from imagegen.web.gateway_limits import API_GATEWAY_TIMEOUT_SECONDS, RESPONSE_MARGIN_SECONDS
+from imagegen.web.gateway_limits import (
+    API_GATEWAY_TIMEOUT_SECONDS,
+    MAX_INLINE_RESPONSE_BYTES,
+    RESPONSE_MARGIN_SECONDS,
+)
 from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
 from imagegen.web.oauth.routes import oauth_routes
 from imagegen.web.oauth.urls import OAuthUrls
+from imagegen.web.openai_images import openai_images_route
 from imagegen.web.origin import OriginCheck
-from imagegen.web.routes import DISCOVERY_PATH, FAVICON_PATH, GRANTS_PATH, HEALTH_PATHS, MCP_PATH
+from imagegen.web.routes import (
+    DISCOVERY_PATH,
+    FAVICON_PATH,
+    GRANTS_PATH,
+    HEALTH_PATHS,
+    MCP_PATH,
+    OPENAI_IMAGES_PATH,
+)
 from imagegen.web.stateless import StatelessMcpEndpoint
 
 MAX_REQUEST_BODY_BYTES = 1_000_000
@@ -144,6 +157,7 @@ def build_invocation_app(
     server: MCPServer,
     keyring: KeyRing,
     *,
+    context: AppContext,
     oauth: OAuthService,
     provider_name: str,
     public_url: str,
@@ -164,9 +178,13 @@ def build_invocation_app(
     app: ASGIApp = JsonRpcEnvelopeCheck(streamable, MCP_PATH, MAX_REQUEST_BODY_BYTES)
     app = StatelessMcpEndpoint(app, MCP_PATH)
     app = OriginCheck(app, allowed_origins, MCP_PATH)
-    app = _RoutesFirst(app, oauth_routes(oauth, keyring, urls, allowed_origins))
+    images_api = openai_images_route(context, max_response_bytes=MAX_INLINE_RESPONSE_BYTES)
+    app = _RoutesFirst(app, [*oauth_routes(oauth, keyring, urls, allowed_origins), images_api])
     app = BearerAuthMiddleware(
-        app, keyring, (MCP_PATH, GRANTS_PATH), ResourceServer(oauth, urls.resource_metadata)
+        app,
+        keyring,
+        (MCP_PATH, GRANTS_PATH, OPENAI_IMAGES_PATH),
+        ResourceServer(oauth, urls.resource_metadata),
     )
     app = _PublicPages(app, server, provider_name, public_url)
     return DeadlineGuard(app, deadline)
@@ -178,6 +196,7 @@ def invoke(
     event: dict[str, Any],
     context: Any,
     *,
+    app_context: AppContext,
     oauth: OAuthService,
     provider_name: str,
     public_url: str,
@@ -186,6 +205,7 @@ def invoke(
     app = build_invocation_app(
         server,
         keyring,
+        context=app_context,
         oauth=oauth,
         provider_name=provider_name,
         public_url=public_url,

@@ -36,6 +36,7 @@ from imagegen.web.favicon import favicon_response
 from imagegen.web.jsonrpc_envelope import JsonRpcEnvelopeCheck
 from imagegen.web.oauth.routes import oauth_routes
 from imagegen.web.oauth.urls import OAuthUrls
+from imagegen.web.openai_images import openai_images_route
 from imagegen.web.routes import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
@@ -45,11 +46,12 @@ from imagegen.web.routes import (
     HEALTH_PATHS,
     MCP_PATH,
     MESSAGES_PATH,
+    OPENAI_IMAGES_PATH,
     SSE_PATH,
 )
 from imagegen.web.stateless import StatelessMcpEndpoint
 
-PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH, GRANTS_PATH)
+PROTECTED_PREFIXES = (MCP_PATH, SSE_PATH, MESSAGES_PATH, GRANTS_PATH, OPENAI_IMAGES_PATH)
 
 
 def cors_middleware(origins: list[str]) -> list[Middleware]:
@@ -177,6 +179,7 @@ def create_local_app(
         Route(DISCOVERY_PATH, discovery, methods=["GET"]),
         Route(FAVICON_PATH, lambda request: favicon_response(), methods=["GET"]),
         *oauth_routes(oauth, keyring, urls, security.allowed_origins),
+        openai_images_route(context),
     ]
     middleware = [
         *cors_middleware(settings.cors_allowed_origins),

@@ -11,6 +11,7 @@ MESSAGES_PATH: Final = "/messages/"
 HEALTH_PATHS: Final = ("/healthz", "/health")
 DISCOVERY_PATH: Final = "/"
 FAVICON_PATH: Final = "/favicon.ico"
+OPENAI_IMAGES_PATH: Final = "/v1/images/generations"
 
 # OAuth 2.1 (MCP authorization). The authorization, token, registration and revocation endpoints sit at
 # the root, where clients of the 2025-03-26 revision look for them when they find no metadata.
