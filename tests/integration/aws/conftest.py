@@ -114,6 +114,7 @@ def reset_handler_caches() -> None:
     worker_handler.runtime.cache_clear()
     api_handler.runtime.cache_clear()
     api_handler.server.cache_clear()
+    api_handler.app_context.cache_clear()
     api_handler.allowed_origins.cache_clear()
 
 
